@@ -1,0 +1,94 @@
+"""Building blocks shared by every kind's spec and status.
+
+Our own fields are camelCase (what Kubernetes users expect); Python code uses
+snake_case names and pydantic maps between the two. Field docstrings become the
+descriptions `kubectl explain` shows, so every field carries one.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic.alias_generators import to_camel
+
+DeletionPolicy = Literal["Retain", "Delete"]
+ManagementPolicy = Literal["Manage", "ObserveOnly"]
+ConditionStatus = Literal["True", "False", "Unknown"]
+
+# Kubernetes object names (RFC 1123 subdomain) as the API server checks them.
+K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+
+class CamelModel(BaseModel):
+    """Base for every API object: camelCase on the wire, unknown fields refused."""
+
+    model_config = ConfigDict(
+        alias_generator=to_camel,
+        populate_by_name=True,
+        extra="forbid",
+        frozen=True,
+        use_attribute_docstrings=True,
+    )
+
+
+class ObjectRef(CamelModel):
+    """A reference to another object of this controller in the same namespace."""
+
+    name: str = Field(min_length=1, max_length=253, pattern=K8S_NAME_PATTERN)
+    """Name of the referenced object, in the same namespace."""
+
+
+class ManagedSpec(CamelModel):
+    """Fields every managed kind has."""
+
+    workspace_ref: ObjectRef
+    """The Workspace (connection to Databricks or MLflow) this object lives in."""
+
+    deletion_policy: DeletionPolicy = "Retain"
+    """What happens to the external object when this resource is deleted: Retain leaves it
+    untouched, Delete removes it."""
+
+    management_policy: ManagementPolicy = "Manage"
+    """Manage makes the external object match the spec. ObserveOnly only reads it and reports
+    differences in status, never writing anything (for adopting existing assets read-only)."""
+
+
+class Condition(CamelModel):
+    """One aspect of the object's state, in the Kubernetes condition convention."""
+
+    type: str
+    """Condition type: Ready (the external object matches the spec and is usable) or Synced
+    (the last reconcile reached the external system and applied what it could)."""
+
+    status: ConditionStatus
+    """True, False or Unknown."""
+
+    reason: str
+    """A CamelCase word that says why, for machines and dashboards."""
+
+    message: str = ""
+    """A human-readable explanation, including the external system's own error text."""
+
+    last_transition_time: datetime
+    """When status last changed."""
+
+    observed_generation: int = 0
+    """The metadata.generation this condition was computed for."""
+
+
+class ManagedStatus(CamelModel):
+    """Status fields every managed kind has. Written by the controller only."""
+
+    observed_generation: int | None = None
+    """The metadata.generation the controller last reconciled."""
+
+    conditions: list[Condition] = Field(default_factory=list, max_length=8)
+    """Ready and Synced conditions."""
+
+    last_observed_at: datetime | None = None
+    """When the controller last read the external object."""
+
+    url: str | None = None
+    """A link to the external object's page, where one exists."""

@@ -1,0 +1,82 @@
+"""MLJob: a Databricks job declared by its Jobs API 2.2 settings."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import Field
+
+from controller.api.common import CamelModel, ManagedSpec, ManagedStatus
+from controller.api.crd import KindDefinition, PrinterColumn
+
+
+class JobSettings(CamelModel):
+    """Jobs API 2.2 job settings in Databricks' own JSON form (snake_case), as the UI or API shows them."""
+
+    model_config = CamelModel.model_config | {"extra": "allow", "alias_generator": None}
+
+    name: str = Field(min_length=1, max_length=4096)
+    """The job's name. Names are not unique in Databricks; the controller tracks the job by id."""
+
+    tasks: list[dict[str, Any]] = Field(
+        min_length=1,
+        max_length=1000,
+        json_schema_extra={
+            "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
+            "x-kubernetes-validations": [
+                {"rule": "self.all(t, has(t.task_key))", "message": "every task needs a task_key"},
+            ],
+        },
+    )
+    """The job's tasks, each with a task_key."""
+
+
+class LastRun(CamelModel):
+    """The most recent run the controller started or observed."""
+
+    run_id: int
+    """The run's id."""
+
+    state: str
+    """Life-cycle state: PENDING, RUNNING, TERMINATED, ..."""
+
+    result: str | None = None
+    """Result once terminated: SUCCESS, FAILED, ..."""
+
+    url: str | None = None
+    """The run's page."""
+
+
+class MLJobSpec(ManagedSpec):
+    """The desired job."""
+
+    settings: JobSettings
+    """The job settings (Jobs API 2.2), applied with a full reset on change."""
+
+    run_on_change: bool = False
+    """Start a run whenever the settings change (once per change, by idempotency token)."""
+
+
+class MLJobStatus(ManagedStatus):
+    """The job as last observed."""
+
+    job_id: int | None = None
+    """The Databricks job id."""
+
+    last_run: LastRun | None = None
+    """The latest run."""
+
+
+DEFINITION = KindDefinition(
+    kind="MLJob",
+    plural="mljobs",
+    short_names=("mlj",),
+    description="A Databricks job (training, batch scoring, deployment) declared by its job settings.",
+    spec=MLJobSpec,
+    status=MLJobStatus,
+    printer_columns=(
+        PrinterColumn("Job", ".status.jobId", type="integer"),
+        PrinterColumn("Last Run", ".status.lastRun.state"),
+        PrinterColumn("URL", ".status.url", priority=1),
+    ),
+)

@@ -1,0 +1,139 @@
+"""The MLModel's external client: registered models, versions, tags and aliases in an MLflow registry."""
+
+from __future__ import annotations
+
+import urllib.parse
+
+from mlflow.entities.model_registry import ModelVersion, ModelVersionTag, RegisteredModelTag
+
+from controller.clients import errors
+from controller.clients.mlflow import MlflowConnection, translated_errors
+from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
+
+_PAGE = 200
+
+
+class MlflowRegistry:
+    """Implements the reconcile's `Registry` protocol against an MLflow server."""
+
+    def __init__(self, connection: MlflowConnection) -> None:
+        self._conn = connection
+
+    def get_model(self, name: str) -> ObservedModel | None:
+        try:
+            with translated_errors():
+                model = self._conn.registry.get_registered_model(name)
+        except errors.NotFound:
+            return None
+        return ObservedModel(
+            name=model.name,
+            description=model.description or "",
+            tags=dict(model.tags),
+            aliases={alias: int(version) for alias, version in model.aliases.items()},
+        )
+
+    def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None:
+        with translated_errors():
+            self._conn.registry.create_registered_model(
+                name, tags=[RegisteredModelTag(k, v) for k, v in tags.items()], description=description
+            )
+
+    def set_description(self, name: str, description: str) -> None:
+        with translated_errors():
+            self._conn.registry.update_registered_model(name, description)
+
+    def set_tag(self, name: str, key: str, value: str) -> None:
+        with translated_errors():
+            self._conn.registry.set_registered_model_tag(name, RegisteredModelTag(key, value))
+
+    def delete_tag(self, name: str, key: str) -> None:
+        with translated_errors():
+            self._conn.registry.delete_registered_model_tag(name, key)
+
+    def list_versions(self, name: str) -> list[ObservedVersion]:
+        found: list[ObservedVersion] = []
+        token: str | None = None
+        escaped = name.replace("'", "\\'")
+        with translated_errors():
+            while True:
+                page = self._conn.registry.search_model_versions(
+                    filter_string=f"name='{escaped}'", max_results=_PAGE, page_token=token
+                )
+                found.extend(_version(v) for v in page)
+                token = page.token
+                if not token:
+                    return sorted(found, key=lambda v: v.version)
+
+    def create_version(
+        self, name: str, source: SourceRequest, *, tags: dict[str, str], description: str | None
+    ) -> ObservedVersion:
+        with translated_errors():
+            uri, model_id, run_id = self._resolve(source)
+            created = self._conn.registry.create_model_version(
+                name,
+                uri,
+                run_id=run_id,
+                tags=[ModelVersionTag(k, v) for k, v in tags.items()],
+                description=description,
+                model_id=model_id,
+            )
+        return _version(created)
+
+    def tag_version(self, name: str, version: int, key: str, value: str) -> None:
+        with translated_errors():
+            self._conn.registry.set_model_version_tag(name, str(version), ModelVersionTag(key, value))
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        with translated_errors():
+            self._conn.registry.set_registered_model_alias(name, alias, str(version))
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        with translated_errors():
+            self._conn.registry.delete_registered_model_alias(name, alias)
+
+    def delete_model(self, name: str) -> None:
+        with translated_errors():
+            self._conn.registry.delete_registered_model(name)
+
+    def source_uri(self, source: SourceRequest) -> str:
+        """The source URI a version made from `source` carries (for adopting versions made by training)."""
+        if source.model_id:
+            return f"models:/{source.model_id}"
+        return f"runs:/{source.run_id}/{source.artifact_path}"
+
+    def model_url(self, name: str) -> str:
+        return f"{self._conn.tracking_uri}/#/models/{urllib.parse.quote(name, safe='')}"
+
+    def _resolve(self, source: SourceRequest) -> tuple[str, str | None, str | None]:
+        """(source URI, model_id, run_id) to register from.
+
+        MLflow 3 versions must point at the logged model (`models:/<id>` with model_id);
+        a `runs:/` path registers a version that cannot be loaded. A run's model is
+        therefore looked up as a logged model first, and `runs:/` is used only for
+        models logged the MLflow 2 way.
+        """
+        if source.model_id:
+            logged = self._conn.tracking.get_logged_model(source.model_id)
+            return f"models:/{source.model_id}", source.model_id, logged.source_run_id
+        assert source.run_id is not None
+        assert source.artifact_path is not None
+        run = self._conn.tracking.get_run(source.run_id)
+        logged_models = self._conn.tracking.search_logged_models(
+            experiment_ids=[run.info.experiment_id],
+            filter_string=f"source_run_id = '{source.run_id}' AND name = '{source.artifact_path}'",
+            max_results=1,
+        )
+        if logged_models:
+            model_id = logged_models[0].model_id
+            return f"models:/{model_id}", model_id, source.run_id
+        return f"runs:/{source.run_id}/{source.artifact_path}", None, source.run_id
+
+
+def _version(version: ModelVersion) -> ObservedVersion:
+    return ObservedVersion(
+        version=int(version.version),
+        status=str(version.status),
+        source=version.source or "",
+        run_id=version.run_id or None,
+        tags=dict(version.tags),
+    )

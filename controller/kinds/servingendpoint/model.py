@@ -1,0 +1,210 @@
+"""ServingEndpoint: a Databricks Model Serving endpoint."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import Field
+
+from controller.api.common import CamelModel, ManagedSpec, ManagedStatus, ObjectRef
+from controller.api.crd import KindDefinition, PrinterColumn
+
+ENDPOINT_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
+WorkloadType = Literal[
+    "CPU", "GPU_SMALL", "GPU_MEDIUM", "GPU_LARGE", "GPU_XLARGE", "GPU_XLARGE_8", "MULTIGPU_MEDIUM"
+]
+
+
+class ModelAliasRef(ObjectRef):
+    """An MLModel in the same namespace and one of its aliases: the entity follows the alias."""
+
+    alias: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$")
+    """The alias whose version is served."""
+
+
+class ServedEntity(CamelModel):
+    """One model version served by the endpoint."""
+
+    model_config = CamelModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "has(self.modelRef) != (has(self.entityName) && has(self.entityVersion))",
+                    "message": "set either modelRef, or both entityName and entityVersion",
+                },
+                {
+                    "rule": "!has(self.modelRef) || !has(self.entityName)",
+                    "message": "entityName comes from the referenced MLModel when modelRef is set",
+                },
+            ]
+        }
+    }
+
+    name: str = Field(min_length=1, max_length=63, pattern=ENDPOINT_NAME_PATTERN)
+    """The served entity's name, unique in the endpoint; traffic routes refer to it. Named explicitly so a
+    new version does not rename it."""
+
+    model_ref: ModelAliasRef | None = None
+    """Serve the version an MLModel's alias points at, and follow it when the alias moves."""
+
+    entity_name: str | None = Field(default=None, min_length=1, max_length=256)
+    """The registered model to serve (catalog.schema.model on Unity Catalog), when not using modelRef."""
+
+    entity_version: int | None = Field(default=None, ge=1)
+    """The version to serve, when not using modelRef."""
+
+    workload_size: str = Field(default="Small", min_length=1, max_length=32)
+    """Provisioned concurrency: Small, Medium, Large, or a custom size."""
+
+    workload_type: WorkloadType = "CPU"
+    """The compute type."""
+
+    scale_to_zero: bool = False
+    """Scale to zero replicas when idle."""
+
+    environment_vars: dict[str, str] = Field(default_factory=dict, max_length=64)
+    """Environment variables for the model server; values may use {{secrets/scope/key}}."""
+
+
+class InferenceTable(CamelModel):
+    """Where requests and responses are logged (AI gateway inference table)."""
+
+    catalog: str = Field(min_length=1, max_length=255)
+    """The Unity Catalog catalog."""
+
+    schema_: str = Field(alias="schema", min_length=1, max_length=255)
+    """The schema in that catalog."""
+
+    table_prefix: str = Field(min_length=1, max_length=200)
+    """The prefix of the table name; the payload table is <prefix>_payload."""
+
+    enabled: bool = True
+    """Whether capture is on."""
+
+
+class RateLimit(CamelModel):
+    """An AI gateway rate limit."""
+
+    calls: int = Field(ge=0)
+    """Calls allowed per renewal period."""
+
+    renewal_period: Literal["minute"] = "minute"
+    """The renewal period."""
+
+    key: Literal["endpoint", "user", "user_group", "service_principal"] = "endpoint"
+    """Whom the limit counts per."""
+
+
+class ServingEndpointSpec(ManagedSpec):
+    """The desired serving endpoint."""
+
+    model_config = ManagedSpec.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "!has(self.traffic) || self.traffic.all(k, self.servedEntities.exists(e, e.name == k))",
+                    "message": "every traffic route must name a served entity",
+                    "fieldPath": ".traffic",
+                },
+                {
+                    "rule": "self.endpointName == oldSelf.endpointName",
+                    "message": "endpointName cannot change; create a new resource instead",
+                    "fieldPath": ".endpointName",
+                },
+            ]
+        }
+    }
+
+    endpoint_name: str = Field(min_length=1, max_length=63, pattern=ENDPOINT_NAME_PATTERN)
+    """The endpoint's name in the workspace."""
+
+    served_entities: list[ServedEntity] = Field(
+        min_length=1,
+        max_length=10,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["name"]},
+    )
+    """The model versions the endpoint serves (at most ten)."""
+
+    traffic: dict[str, int] = Field(
+        default_factory=dict,
+        max_length=10,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {"rule": "self.all(k, self[k] >= 0 && self[k] <= 100)", "message": "percentages are 0 to 100"},
+            ]
+        },
+    )
+    """Served entity name to percentage of traffic. When empty, Databricks routes all traffic to the only
+    served entity."""
+
+    inference_table: InferenceTable | None = None
+    """Capture requests and responses in a Unity Catalog table (AI gateway)."""
+
+    rate_limits: list[RateLimit] = Field(default_factory=list, max_length=20)
+    """AI gateway rate limits."""
+
+    usage_tracking: bool = False
+    """Record usage in system tables (AI gateway)."""
+
+    tags: dict[str, str] = Field(default_factory=dict, max_length=64)
+    """Tags on the endpoint."""
+
+
+class ServedEntityStatus(CamelModel):
+    """What the endpoint serves for one entity."""
+
+    name: str
+    """The served entity's name."""
+
+    entity_name: str | None = None
+    """The registered model served."""
+
+    entity_version: int | None = None
+    """The version served now."""
+
+    pending_version: int | None = None
+    """The version an update in progress moves to."""
+
+    deployment: str | None = None
+    """Deployment state (DEPLOYMENT_READY, DEPLOYMENT_CREATING, DEPLOYMENT_FAILED, ...)."""
+
+    message: str = ""
+    """Deployment state message."""
+
+
+class ServingEndpointStatus(ManagedStatus):
+    """The endpoint as last observed."""
+
+    endpoint_id: str | None = None
+    """The endpoint's id (the permissions API uses it)."""
+
+    ready: str | None = None
+    """state.ready: READY or NOT_READY."""
+
+    config_update: str | None = None
+    """state.config_update: NOT_UPDATING, IN_PROGRESS, UPDATE_FAILED or UPDATE_CANCELED."""
+
+    config_version: int | None = None
+    """The active config's version."""
+
+    served_entities: list[ServedEntityStatus] = Field(default_factory=list)
+    """Per served entity: version now, version pending, deployment state."""
+
+    served_versions: str = ""
+    """Served entities as name=version, for printing."""
+
+
+DEFINITION = KindDefinition(
+    kind="ServingEndpoint",
+    plural="servingendpoints",
+    short_names=("mlse",),
+    description="A Databricks Model Serving endpoint serving model versions, optionally following aliases.",
+    spec=ServingEndpointSpec,
+    status=ServingEndpointStatus,
+    printer_columns=(
+        PrinterColumn("Endpoint", ".spec.endpointName"),
+        PrinterColumn("Serving", ".status.servedVersions"),
+        PrinterColumn("Update", ".status.configUpdate"),
+        PrinterColumn("URL", ".status.url", priority=1),
+    ),
+)

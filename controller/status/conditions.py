@@ -1,0 +1,98 @@
+"""One condition vocabulary for every kind, and the rules for setting conditions.
+
+Two condition types, each with one meaning:
+- Ready: the external object exists, matches the spec and is usable. This is what
+  `kubectl wait --for=condition=Ready`, kstatus (Flux) and the Argo CD health checks read.
+- Synced: the last reconcile reached the external system and applied everything it
+  could. Ready=True with Synced=False means "still serving, but the last change failed".
+
+Setter rules: every write stamps observedGeneration; lastTransitionTime moves only
+when the status flips; messages are trimmed so status stays small.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+READY = "Ready"
+SYNCED = "Synced"
+
+# Reasons (CamelCase, stable: dashboards and health checks match on them).
+RECONCILED = "Reconciled"
+OBSERVED = "Observed"
+DRIFT_DETECTED = "DriftDetected"
+CONNECTED = "Connected"
+CONNECTION_FAILED = "ConnectionFailed"
+CREDENTIALS_MISSING = "CredentialsMissing"
+WAITING_FOR_WORKSPACE = "WaitingForWorkspace"
+WAITING_FOR_MODEL_VERSION = "WaitingForModelVersion"
+WAITING_FOR_DEPENDENCY = "WaitingForDependency"
+EXTERNAL_UNAVAILABLE = "ExternalUnavailable"
+EXTERNAL_REJECTED = "ExternalRejected"
+EXTERNAL_OBJECT_MISSING = "ExternalObjectMissing"
+OWNED_BY_ANOTHER = "OwnedByAnother"
+ADOPTION_REQUIRED = "AdoptionRequired"
+UNSUPPORTED = "Unsupported"
+DELETING = "Deleting"
+DELETE_FAILED = "DeleteFailed"
+
+MAX_MESSAGE = 1024
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """The value one condition should take."""
+
+    ok: bool
+    reason: str
+    message: str = ""
+
+    @property
+    def status(self) -> str:
+        return "True" if self.ok else "False"
+
+
+def set_condition(
+    conditions: list[dict[str, Any]],
+    *,
+    type_: str,
+    verdict: Verdict,
+    generation: int,
+    now: datetime,
+) -> list[dict[str, Any]]:
+    """Return conditions with `type_` set to `verdict`, leaving the others untouched."""
+    previous = next((c for c in conditions if c.get("type") == type_), None)
+    since = _timestamp(now)
+    if previous is not None and previous.get("status") == verdict.status:
+        since = str(previous.get("lastTransitionTime", since))
+    updated = {
+        "type": type_,
+        "status": verdict.status,
+        "reason": verdict.reason,
+        "message": _trim(verdict.message),
+        "lastTransitionTime": since,
+        "observedGeneration": generation,
+    }
+    others = [c for c in conditions if c.get("type") != type_]
+    return sorted([*others, updated], key=lambda c: str(c.get("type")))
+
+
+def find(conditions: list[dict[str, Any]], type_: str) -> dict[str, Any] | None:
+    """The condition of that type, if present."""
+    return next((c for c in conditions if c.get("type") == type_), None)
+
+
+def is_true(conditions: list[dict[str, Any]], type_: str) -> bool:
+    condition = find(conditions, type_)
+    return condition is not None and condition.get("status") == "True"
+
+
+def _trim(message: str) -> str:
+    message = " ".join(message.split())
+    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
+
+
+def _timestamp(now: datetime) -> str:
+    return now.strftime("%Y-%m-%dT%H:%M:%SZ")
