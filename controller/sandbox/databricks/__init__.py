@@ -1,0 +1,10 @@
+"""A stateful emulator of the Databricks REST endpoints the controller uses.
+
+The controller (and the tests) reach it through the real `databricks-sdk`, as
+they would reach a workspace. See README.md in this folder.
+"""
+
+from controller.sandbox.databricks.server import DEFAULT_TOKEN, DEFAULT_USER, Emulator
+from controller.sandbox.databricks.state import Timings
+
+__all__ = ["DEFAULT_TOKEN", "DEFAULT_USER", "Emulator", "Timings"]
