@@ -37,3 +37,7 @@ class Unavailable(ExternalError):
     def __init__(self, message: str, *, code: str = "", retry_after: float | None = None) -> None:
         super().__init__(message, code=code)
         self.retry_after = retry_after
+
+
+class Misconfigured(ExternalError):
+    """The connection settings are incomplete (a Secret or one of its keys is missing)."""

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from pydantic import Field
 
 from controller.api.common import CamelModel, ManagedSpec, ManagedStatus
 from controller.api.crd import KindDefinition, PrinterColumn
+
+
+class JobTask(CamelModel):
+    """One task in Databricks' JSON form; every field besides task_key is passed through as written."""
+
+    model_config = CamelModel.model_config | {"extra": "allow", "alias_generator": None}
+
+    task_key: str = Field(min_length=1, max_length=100)
+    """The task's unique key in the job; other tasks depend on it by this key."""
 
 
 class JobSettings(CamelModel):
@@ -18,16 +25,7 @@ class JobSettings(CamelModel):
     name: str = Field(min_length=1, max_length=4096)
     """The job's name. Names are not unique in Databricks; the controller tracks the job by id."""
 
-    tasks: list[dict[str, Any]] = Field(
-        min_length=1,
-        max_length=1000,
-        json_schema_extra={
-            "items": {"type": "object", "x-kubernetes-preserve-unknown-fields": True},
-            "x-kubernetes-validations": [
-                {"rule": "self.all(t, has(t.task_key))", "message": "every task needs a task_key"},
-            ],
-        },
-    )
+    tasks: list[JobTask] = Field(min_length=1, max_length=1000)
     """The job's tasks, each with a task_key."""
 
 

@@ -109,10 +109,14 @@ def reconcile(spec: MLModelSpec, *, registry: Registry, request: Request) -> Out
         return _failed(run, c.CONNECTION_FAILED, f"the registry refused the credentials: {exc}", retry=None)
 
 
-def delete(spec: MLModelSpec, *, registry: Registry, owner: str) -> str:
-    """Carry out deletionPolicy; returns what was done. Raises on a failed delete."""
+def delete(spec: MLModelSpec, *, connect: Callable[[], Registry], owner: str) -> str:
+    """Carry out deletionPolicy; returns what was done. Raises the external error when a delete fails.
+
+    Retain and ObserveOnly never connect at all, and a model owned by someone else is never deleted.
+    """
     if spec.deletion_policy == "Retain" or spec.management_policy == "ObserveOnly":
         return f"kept registered model {spec.registered_name} (deletionPolicy {spec.deletion_policy})"
+    registry = connect()
     model = registry.get_model(spec.registered_name)
     if model is None:
         return f"registered model {spec.registered_name} was already gone"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from pydantic import Field
@@ -66,6 +67,14 @@ class WorkspaceSpec(CamelModel):
     drift_interval: str = Field(default="5m", min_length=2, max_length=16, pattern=DURATION_PATTERN)
     """How often each resource in this workspace re-reads its external object to find and correct drift,
     as a duration such as 30s, 5m or 1h."""
+
+    @property
+    def drift_seconds(self) -> float:
+        """driftInterval in seconds (at least one second)."""
+        match = re.fullmatch(DURATION_PATTERN, self.drift_interval)
+        assert match is not None  # the pattern is enforced on input
+        hours, minutes, seconds = (int(part[:-1]) if part else 0 for part in match.groups())
+        return float(max(1, hours * 3600 + minutes * 60 + seconds))
 
 
 class WorkspaceStatus(ManagedStatus):

@@ -1,0 +1,80 @@
+"""`mlopsctl`: run the controller, generate the CRDs, validate manifests offline, run a local sandbox."""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import sys
+from pathlib import Path
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="mlopsctl", description=__doc__)
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    run = commands.add_parser("run", help="run the controller")
+    run.add_argument("--kubeconfig", help="kubeconfig to use (default: in-cluster, then KUBECONFIG)")
+    run.add_argument("-n", "--namespace", action="append", help="watch only this namespace (repeatable)")
+    run.add_argument("--metrics-port", type=int, default=8080, help="Prometheus metrics port (0 disables)")
+    run.add_argument("--health-port", type=int, default=8081, help="liveness probe port (0 disables)")
+    run.add_argument("--timer-interval", type=float, help="seconds between checks whether a resource is due")
+    run.add_argument("--log-format", choices=["text", "json"], default="text")
+    run.add_argument("-v", "--verbose", action="store_true")
+
+    crds = commands.add_parser("crds", help="write crds/ (and the chart's copy) from the models")
+    crds.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
+    crds.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
+
+    validate = commands.add_parser("validate", help="check manifests offline against the CRD models")
+    validate.add_argument("paths", nargs="+", type=Path, help="YAML files or folders")
+
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        return _run(args)
+    if args.command == "crds":
+        return _crds(args.root, check=args.check)
+    return _validate(args.paths)
+
+
+def _run(args: argparse.Namespace) -> int:
+    if args.kubeconfig:
+        os.environ["KUBECONFIG"] = args.kubeconfig
+    if args.timer_interval:
+        os.environ["MLOPS_TIMER_INTERVAL"] = str(args.timer_interval)
+    from controller import runner  # imports kopf and the handlers: only when running
+
+    return runner.run(
+        namespaces=args.namespace or [],
+        metrics_port=args.metrics_port,
+        health_port=args.health_port,
+        json_logs=args.log_format == "json",
+        verbose=args.verbose,
+    )
+
+
+def _crds(root: Path, *, check: bool) -> int:
+    from controller.api import generate
+
+    if check:
+        stale = generate.stale_files(root)
+        for path in stale:
+            print(f"stale: {path} (run `mlopsctl crds`)", file=sys.stderr)
+        return 1 if stale else 0
+    for path in generate.write(root):
+        print(f"wrote {path}")
+    return 0
+
+
+def _validate(paths: list[Path]) -> int:
+    from controller.api import validation
+
+    problems = validation.validate_paths(paths)
+    for problem in problems:
+        print(problem, file=sys.stderr)
+    logging.getLogger(__name__).debug("%d problems", len(problems))
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,140 @@
+"""The part of every handler that is the same for all kinds.
+
+Runs one reconcile at a time per resource (change handlers and the drift timer
+can fire together), turns its Outcome into one status patch, Events and metrics,
+and remembers when the resource is due again: after `retry_after` when waiting or
+failing, after the Workspace's drift interval otherwise. The timer asks `is_due`
+on every tick, so steady state costs no external call between drift checks.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
+from typing import Any
+
+import kopf
+
+from controller import metrics
+from controller.status import conditions as c
+from controller.status.outcome import Outcome
+
+DEFAULT_DRIFT_SECONDS = 300.0
+
+
+class _Registry:
+    """Per-resource locks, due times and last Ready status (for the condition gauge)."""
+
+    def __init__(self) -> None:
+        self._guard = threading.Lock()
+        self._locks: dict[str, threading.Lock] = {}
+        self._due: dict[str, float] = {}
+        self._ready: dict[str, tuple[str, str]] = {}
+
+    def lock(self, uid: str) -> threading.Lock:
+        with self._guard:
+            return self._locks.setdefault(uid, threading.Lock())
+
+    def schedule(self, uid: str, after: float) -> None:
+        with self._guard:
+            self._due[uid] = time.monotonic() + after
+
+    def is_due(self, uid: str) -> bool:
+        with self._guard:
+            return time.monotonic() >= self._due.get(uid, 0.0)
+
+    def record_ready(self, kind: str, uid: str, status: str) -> None:
+        with self._guard:
+            self._ready[uid] = (kind, status)
+            counts: dict[tuple[str, str], int] = {}
+            for key in self._ready.values():
+                counts[key] = counts.get(key, 0) + 1
+        for (k, s), n in counts.items():
+            metrics.CONDITION.labels(kind=k, status=s).set(n)
+        for s in ("True", "False"):
+            if (kind, s) not in counts:
+                metrics.CONDITION.labels(kind=kind, status=s).set(0)
+
+    def forget(self, uid: str) -> None:
+        with self._guard:
+            self._locks.pop(uid, None)
+            self._due.pop(uid, None)
+            self._ready.pop(uid, None)
+
+
+REGISTRY = _Registry()
+
+
+def is_due(meta: Mapping[str, Any]) -> bool:
+    """Whether the drift timer should reconcile this resource now."""
+    return REGISTRY.is_due(str(meta["uid"]))
+
+
+def reconcile(
+    *,
+    kind: str,
+    body: kopf.Body,
+    patch: kopf.Patch,
+    logger: kopf.Logger,
+    drift_seconds: float,
+    run: Callable[[], Outcome],
+) -> Outcome:
+    """Run one reconcile of a resource and write its result to status, Events and metrics."""
+    uid = str(body.meta["uid"])
+    generation = int(body.meta.get("generation") or 0)
+    with REGISTRY.lock(uid):
+        started = time.monotonic()
+        outcome = run()
+        metrics.RECONCILE_SECONDS.labels(kind=kind).observe(time.monotonic() - started)
+    metrics.RECONCILES.labels(kind=kind, result=_result(outcome)).inc()
+    if outcome.drift_corrections:
+        metrics.DRIFT_CORRECTIONS.labels(kind=kind).inc(outcome.drift_corrections)
+    patch.status.update(status_patch(outcome, status=body.status, generation=generation, now=datetime.now(UTC)))
+    for note in outcome.notes:
+        kopf.event(body, type="Warning" if note.warning else "Normal", reason=note.reason, message=note.message)
+        (logger.warning if note.warning else logger.info)("%s: %s", note.reason, note.message)
+    REGISTRY.schedule(uid, outcome.retry_after if outcome.retry_after is not None else drift_seconds)
+    REGISTRY.record_ready(kind, uid, outcome.ready.status)
+    if not outcome.ready.ok:
+        logger.info("not ready: %s: %s", outcome.ready.reason, outcome.ready.message)
+    return outcome
+
+
+def status_patch(outcome: Outcome, *, status: Mapping[str, Any], generation: int, now: datetime) -> dict[str, Any]:
+    """Observed fields, both conditions, observedGeneration and lastObservedAt as one status patch."""
+    conditions = [dict(cond) for cond in status.get("conditions") or []]
+    conditions = c.set_condition(conditions, type_=c.READY, verdict=outcome.ready, generation=generation, now=now)
+    conditions = c.set_condition(conditions, type_=c.SYNCED, verdict=outcome.synced, generation=generation, now=now)
+    return {
+        **outcome.observed,
+        "conditions": conditions,
+        "observedGeneration": generation,
+        "lastObservedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
+    }
+
+
+def deletion_failed(*, body: kopf.Body, patch: kopf.Patch, message: str) -> None:
+    """Say in status and an Event why the finalizer stays."""
+    verdict = c.Verdict(False, c.DELETE_FAILED, message)
+    outcome = Outcome(ready=verdict, synced=verdict)
+    generation = int(body.meta.get("generation") or 0)
+    patch.status.update(status_patch(outcome, status=body.status, generation=generation, now=datetime.now(UTC)))
+    kopf.event(body, type="Warning", reason=c.DELETE_FAILED, message=message)
+
+
+def forget(meta: Mapping[str, Any]) -> None:
+    """Drop in-memory bookkeeping for a deleted resource."""
+    REGISTRY.forget(str(meta["uid"]))
+
+
+def spec_changed(body: kopf.Body) -> bool:
+    """Whether the spec changed since the last reconcile (so differences are the user's, not drift)."""
+    return body.status.get("observedGeneration") != body.meta.get("generation")
+
+
+def _result(outcome: Outcome) -> str:
+    if outcome.ready.ok:
+        return "ready"
+    return "waiting" if outcome.synced.ok else "failed"

@@ -1,0 +1,90 @@
+"""kopf handlers for MLModel: reconcile on spec change, on resume, and on the drift timer."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import kopf
+
+from controller import handling
+from controller.api.crd import GROUP, VERSION
+from controller.clients import errors
+from controller.kinds.mlmodel import reconcile as mlmodel
+from controller.kinds.mlmodel.external import MlflowRegistry
+from controller.kinds.mlmodel.model import MLModelSpec
+from controller.kinds.workspace import lookup
+from controller.kinds.workspace.handlers import CONNECTIONS
+from controller.settings import TIMER_INTERVAL
+from controller.status import conditions as c
+from controller.status.outcome import Outcome
+
+KIND = "MLModel"
+DELETE_RETRY_SECONDS = 15
+UNSUPPORTED = "MLModel on a Databricks Workspace (Unity Catalog) is not supported yet"
+
+
+@kopf.on.resume(GROUP, VERSION, "mlmodels")
+@kopf.on.create(GROUP, VERSION, "mlmodels")
+@kopf.on.update(GROUP, VERSION, "mlmodels", field="spec")
+def mlmodel_changed(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
+    _reconcile(body, patch, logger, kwargs["workspaces"])
+
+
+@kopf.timer(GROUP, VERSION, "mlmodels", interval=TIMER_INTERVAL)
+def mlmodel_drift(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
+    if handling.is_due(body.meta):
+        _reconcile(body, patch, logger, kwargs["workspaces"])
+
+
+@kopf.on.delete(GROUP, VERSION, "mlmodels")
+def mlmodel_deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
+    workspaces: kopf.Index[Any, Any] = kwargs["workspaces"]  # kopf passes indices by their name
+    spec = MLModelSpec.model_validate(dict(body.spec))
+
+    def connect() -> mlmodel.Registry:
+        view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
+        waiting = lookup.waiting(spec.workspace_ref.name, view)
+        if waiting is not None:
+            raise errors.Unavailable(waiting.ready.message)
+        registry = _registry(body, spec, view)
+        if registry is None:
+            raise errors.Rejected(UNSUPPORTED)
+        return registry
+
+    try:
+        done = mlmodel.delete(spec, connect=connect, owner=_owner(body))
+    except errors.ExternalError as exc:
+        handling.deletion_failed(body=body, patch=patch, message=f"deleting {spec.registered_name} failed: {exc}")
+        raise kopf.TemporaryError(str(exc), delay=DELETE_RETRY_SECONDS) from exc
+    logger.info(done)
+    handling.forget(body.meta)
+
+
+def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspaces: kopf.Index[Any, Any]) -> None:
+    spec = MLModelSpec.model_validate(dict(body.spec))
+    view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
+
+    def run() -> Outcome:
+        waiting = lookup.waiting(spec.workspace_ref.name, view)
+        if waiting is not None:
+            return waiting
+        registry = _registry(body, spec, view)
+        if registry is None:
+            verdict = c.Verdict(False, c.UNSUPPORTED, UNSUPPORTED)
+            return Outcome(ready=verdict, synced=verdict)
+        request = mlmodel.Request(owner=_owner(body), spec_changed=handling.spec_changed(body))
+        return mlmodel.reconcile(spec, registry=registry, request=request)
+
+    drift = view.drift_seconds if view else lookup.DEFAULT_DRIFT_SECONDS
+    handling.reconcile(kind=KIND, body=body, patch=patch, logger=logger, drift_seconds=drift, run=run)
+
+
+def _registry(body: kopf.Body, spec: MLModelSpec, view: lookup.WorkspaceView | None) -> MlflowRegistry | None:
+    assert view is not None
+    assert view.spec is not None
+    connection = CONNECTIONS.get(str(body.meta["namespace"]), spec.workspace_ref.name, view.spec)
+    return MlflowRegistry(connection.mlflow) if connection.mlflow is not None else None
+
+
+def _owner(body: kopf.Body) -> str:
+    return f"{body.meta['namespace']}/{body.meta['name']}"

@@ -1,0 +1,54 @@
+"""The few direct Kubernetes API reads the controller makes besides kopf's watches: Secrets."""
+
+from __future__ import annotations
+
+import base64
+import threading
+import time
+from collections.abc import Mapping
+
+from kubernetes import client, config
+from kubernetes.client.exceptions import ApiException
+
+from controller.clients import errors
+
+SECRET_CACHE_SECONDS = 10.0
+
+
+class SecretReader:
+    """Reads Secrets by name (get only: the chart grants no list or watch), briefly cached."""
+
+    def __init__(self) -> None:
+        self._api: client.CoreV1Api | None = None
+        self._cache: dict[tuple[str, str], tuple[float, Mapping[str, str] | None]] = {}
+        self._lock = threading.Lock()
+
+    def __call__(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        now = time.monotonic()
+        with self._lock:
+            cached = self._cache.get((namespace, name))
+        if cached is not None and now - cached[0] < SECRET_CACHE_SECONDS:
+            return cached[1]
+        data = self._read(namespace, name)
+        with self._lock:
+            self._cache[(namespace, name)] = (now, data)
+        return data
+
+    def _read(self, namespace: str, name: str) -> Mapping[str, str] | None:
+        try:
+            secret = self._core().read_namespaced_secret(name, namespace)
+        except ApiException as exc:
+            if exc.status == 404:
+                return None
+            raise errors.Misconfigured(f"cannot read Secret {namespace}/{name}: {exc.reason}") from exc
+        raw = secret.data or {}
+        return {key: base64.b64decode(value).decode() for key, value in raw.items()}
+
+    def _core(self) -> client.CoreV1Api:
+        if self._api is None:
+            try:
+                config.load_incluster_config()
+            except config.ConfigException:
+                config.load_kube_config()
+            self._api = client.CoreV1Api()
+        return self._api

@@ -1,0 +1,23 @@
+"""Prometheus metrics, served on the metrics port by `mlopsctl run`."""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+RECONCILES = Counter(
+    "mlops_reconciles_total", "Reconciles by kind and result (ready, waiting, failed).", ["kind", "result"]
+)
+RECONCILE_SECONDS = Histogram(
+    "mlops_reconcile_duration_seconds",
+    "Time one reconcile took, including external calls.",
+    ["kind"],
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
+)
+DRIFT_CORRECTIONS = Counter(
+    "mlops_drift_corrections_total", "External changes made out of band and put back.", ["kind"]
+)
+CONDITION = Gauge(
+    "mlops_resources_by_condition",
+    "Resources by kind and their Ready status (True, False).",
+    ["kind", "status"],
+)

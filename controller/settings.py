@@ -1,0 +1,8 @@
+"""Process-wide settings read from the environment once, at import (set by `mlopsctl run`)."""
+
+from __future__ import annotations
+
+import os
+
+TIMER_INTERVAL = float(os.environ.get("MLOPS_TIMER_INTERVAL", "10"))
+"""How often each resource's timer wakes to ask whether a drift check or a retry is due (seconds)."""
