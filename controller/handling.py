@@ -21,7 +21,6 @@ from controller import metrics
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
-DEFAULT_DRIFT_SECONDS = 300.0
 
 
 class _Registry:
@@ -42,8 +41,10 @@ class _Registry:
             self._due[uid] = time.monotonic() + after
 
     def is_due(self, uid: str) -> bool:
+        """Unscheduled resources are not due: their create or resume handler reconciles them first."""
         with self._guard:
-            return time.monotonic() >= self._due.get(uid, 0.0)
+            due = self._due.get(uid)
+        return due is not None and time.monotonic() >= due
 
     def record_ready(self, kind: str, uid: str, status: str) -> None:
         with self._guard:
@@ -130,8 +131,14 @@ def forget(meta: Mapping[str, Any]) -> None:
 
 
 def spec_changed(body: kopf.Body) -> bool:
-    """Whether the spec changed since the last reconcile (so differences are the user's, not drift)."""
-    return body.status.get("observedGeneration") != body.meta.get("generation")
+    """Whether this generation of the spec has not been applied yet.
+
+    A difference found while applying a new spec is the user's change; one found after the
+    spec was applied (Synced=True for this generation) was made out of band: drift.
+    """
+    synced = c.find(list(body.status.get("conditions") or []), c.SYNCED)
+    applied = synced is not None and synced.get("status") == "True" and synced.get("observedGeneration")
+    return applied != body.meta.get("generation")
 
 
 def _result(outcome: Outcome) -> str:

@@ -1,0 +1,84 @@
+"""The controller as its own process (`mlopsctl run`), exactly as a user runs it."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from types import TracebackType
+from typing import Self
+
+from controller.sandbox.cluster import free_loopback_ports
+
+
+class ControllerProcess:
+    """Starts, stops and kills `mlopsctl run` against a kubeconfig; logs go to a file."""
+
+    def __init__(
+        self, *, kubeconfig: Path, log_path: Path, timer_interval: float = 1.0, extra_env: dict[str, str] | None = None
+    ) -> None:
+        self.kubeconfig = kubeconfig
+        self.log_path = log_path
+        self.timer_interval = timer_interval
+        self.extra_env = extra_env or {}
+        self.metrics_port, self.health_port = free_loopback_ports(2)
+        self._process: subprocess.Popen[bytes] | None = None
+
+    def __enter__(self) -> Self:
+        return self.start()
+
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, traceback: TracebackType | None
+    ) -> None:
+        self.stop()
+
+    @property
+    def running(self) -> bool:
+        return self._process is not None and self._process.poll() is None
+
+    def start(self) -> Self:
+        command = [
+            sys.executable,
+            "-m",
+            "controller",
+            "run",
+            "--kubeconfig",
+            str(self.kubeconfig),
+            "--metrics-port",
+            str(self.metrics_port),
+            "--health-port",
+            str(self.health_port),
+            "--timer-interval",
+            str(self.timer_interval),
+            "--verbose",
+        ]
+        with self.log_path.open("ab") as log:
+            self._process = subprocess.Popen(
+                command, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, **self.extra_env}
+            )
+        return self
+
+    def stop(self, *, timeout: float = 20.0) -> None:
+        """SIGTERM, as Kubernetes stops a pod; SIGKILL if it does not exit in time."""
+        if self._process is None:
+            return
+        if self._process.poll() is None:
+            self._process.send_signal(signal.SIGTERM)
+            try:
+                self._process.wait(timeout=timeout)
+            except subprocess.TimeoutExpired:
+                self._process.kill()
+                self._process.wait()
+        self._process = None
+
+    def kill(self) -> None:
+        """SIGKILL: a crash at an arbitrary point."""
+        if self._process is not None:
+            self._process.kill()
+            self._process.wait()
+            self._process = None
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
