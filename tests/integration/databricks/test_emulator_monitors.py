@@ -1,0 +1,215 @@
+"""Data quality monitors (current API) through the real SDK: async status, updates by mask, refreshes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+from databricks.sdk import WorkspaceClient
+from databricks.sdk.errors import (
+    BadRequest,
+    InvalidParameterValue,
+    NotFound,
+    PermissionDenied,
+    ResourceAlreadyExists,
+    ResourceConflict,
+)
+from databricks.sdk.service.dataquality import (
+    AggregationGranularity,
+    CronSchedule,
+    DataProfilingConfig,
+    DataProfilingStatus,
+    InferenceLogConfig,
+    InferenceProblemType,
+    Monitor,
+    Refresh,
+    RefreshState,
+    RefreshTrigger,
+)
+
+from controller.sandbox.databricks import Emulator
+
+pytestmark = pytest.mark.integration
+TABLE = "main.risk.fraud_payload"
+COLUMNS = ["prediction", "label", "model_id", "timestamp"]
+
+
+def profiling(schema_id: str, **extra: Any) -> DataProfilingConfig:
+    extra.setdefault("schedule", CronSchedule(quartz_cron_expression="0 0 * * * ?", timezone_id="UTC"))
+    return DataProfilingConfig(
+        output_schema_id=schema_id,
+        inference_log=InferenceLogConfig(
+            problem_type=InferenceProblemType.INFERENCE_PROBLEM_TYPE_CLASSIFICATION,
+            prediction_column="prediction",
+            label_column="label",
+            model_id_column="model_id",
+            timestamp_column="timestamp",
+            granularities=[AggregationGranularity.AGGREGATION_GRANULARITY_1_DAY],
+        ),
+        **extra,
+    )
+
+
+def status(monitor: Monitor) -> DataProfilingStatus | None:
+    assert monitor.data_profiling_config is not None
+    return monitor.data_profiling_config.status
+
+
+@pytest.fixture
+def ids(emu: Emulator, w: WorkspaceClient) -> tuple[str, str]:
+    """(table_id, output schema_id), resolved through the SDK as the controller must."""
+    emu.seed_table(TABLE, columns=COLUMNS)
+    emu.seed_schema("main.risk_monitoring")
+    return w.tables.get(TABLE).table_id or "", w.schemas.get("main.risk_monitoring").schema_id or ""
+
+
+@pytest.fixture
+def active(w: WorkspaceClient, ids: tuple[str, str], wait_for: Any) -> Monitor:
+    table_id, schema_id = ids
+    w.data_quality.create_monitor(
+        Monitor(object_type="table", object_id=table_id, data_profiling_config=profiling(schema_id))
+    )
+    done = wait_for(lambda: w.data_quality.get_monitor("table", table_id), lambda m: status(m) != _PENDING)
+    assert status(done) == DataProfilingStatus.DATA_PROFILING_STATUS_ACTIVE
+    return done  # type: ignore[no-any-return]
+
+
+_PENDING = DataProfilingStatus.DATA_PROFILING_STATUS_PENDING
+
+
+def test_monitor_goes_pending_then_active(w: WorkspaceClient, ids: tuple[str, str], wait_for: Any) -> None:
+    table_id, schema_id = ids
+    created = w.data_quality.create_monitor(
+        Monitor(object_type="table", object_id=table_id, data_profiling_config=profiling(schema_id))
+    )
+    config = created.data_profiling_config
+    assert config.status == _PENDING
+    assert not config.dashboard_id
+    assert config.monitored_table_name == TABLE
+    assert config.profile_metrics_table_name == "main.risk_monitoring.fraud_payload_profile_metrics"
+    assert config.drift_metrics_table_name == "main.risk_monitoring.fraud_payload_drift_metrics"
+    assert config.assets_dir.endswith(f"/databricks_lakehouse_monitoring/{TABLE}")
+    assert config.schedule.pause_status.value == "CRON_SCHEDULE_PAUSE_STATUS_UNPAUSED"
+    done = wait_for(lambda: w.data_quality.get_monitor("table", table_id), lambda m: status(m) != _PENDING)
+    assert status(done) == DataProfilingStatus.DATA_PROFILING_STATUS_ACTIVE
+    assert done.data_profiling_config.dashboard_id
+    assert [m.object_id for m in w.data_quality.list_monitor()] == [table_id]
+    with pytest.raises(ResourceAlreadyExists):
+        w.data_quality.create_monitor(
+            Monitor(object_type="table", object_id=table_id, data_profiling_config=profiling(schema_id))
+        )
+
+
+def test_monitor_errors_when_columns_are_missing(emu: Emulator, w: WorkspaceClient) -> None:
+    table_id = emu.seed_table("main.risk.other", columns=["prediction"])
+    schema_id = emu.seed_schema("main.risk_monitoring")
+    w.data_quality.create_monitor(
+        Monitor(object_type="table", object_id=table_id, data_profiling_config=profiling(schema_id))
+    )
+    emu.advance_clock(1)
+    got = w.data_quality.get_monitor("table", table_id)
+    assert status(got) == DataProfilingStatus.DATA_PROFILING_STATUS_ERROR
+    assert "does not exist" in (got.data_profiling_config.latest_monitor_failure_message or "")
+
+
+def test_monitor_errors_when_table_is_dropped_while_pending(
+    emu: Emulator, w: WorkspaceClient, ids: tuple[str, str]
+) -> None:
+    table_id, schema_id = ids
+    w.data_quality.create_monitor(
+        Monitor(object_type="table", object_id=table_id, data_profiling_config=profiling(schema_id))
+    )
+    w.tables.delete(TABLE)
+    emu.advance_clock(1)
+    assert status(w.data_quality.get_monitor("table", table_id)) == DataProfilingStatus.DATA_PROFILING_STATUS_ERROR
+
+
+def test_create_is_refused_for_unknown_objects_and_bad_profiles(w: WorkspaceClient, ids: tuple[str, str]) -> None:
+    table_id, schema_id = ids
+    with pytest.raises(NotFound):
+        w.data_quality.create_monitor(
+            Monitor(object_type="table", object_id="no-such-id", data_profiling_config=profiling(schema_id))
+        )
+    with pytest.raises(NotFound):
+        w.data_quality.create_monitor(
+            Monitor(object_type="table", object_id=table_id, data_profiling_config=profiling("no-such-schema"))
+        )
+    with pytest.raises(InvalidParameterValue, match="Exactly one"):
+        w.data_quality.create_monitor(
+            Monitor(object_type="table", object_id=table_id, data_profiling_config=DataProfilingConfig(schema_id))
+        )
+
+
+def test_update_by_mask(w: WorkspaceClient, active: Monitor) -> None:
+    table_id = active.object_id
+    change = Monitor(
+        object_type="table",
+        object_id=table_id,
+        data_profiling_config=profiling(
+            active.data_profiling_config.output_schema_id,
+            schedule=CronSchedule(quartz_cron_expression="0 30 * * * ?", timezone_id="UTC"),
+        ),
+    )
+    updated = w.data_quality.update_monitor(
+        "table", table_id, change, "data_profiling_config.schedule.quartz_cron_expression"
+    )
+    assert updated.data_profiling_config.schedule.quartz_cron_expression == "0 30 * * * ?"
+    assert updated.data_profiling_config.monitor_version == 2
+    assert updated.data_profiling_config.assets_dir == active.data_profiling_config.assets_dir
+    got = w.data_quality.get_monitor("table", table_id)
+    assert got.data_profiling_config.schedule.quartz_cron_expression == "0 30 * * * ?"
+
+
+def test_fields_that_cannot_change_in_place_are_refused(w: WorkspaceClient, active: Monitor) -> None:
+    change = Monitor(
+        object_type="table",
+        object_id=active.object_id,
+        data_profiling_config=profiling(active.data_profiling_config.output_schema_id, assets_dir="/elsewhere"),
+    )
+    with pytest.raises(InvalidParameterValue, match="assets_dir"):
+        w.data_quality.update_monitor("table", active.object_id, change, "data_profiling_config.assets_dir")
+
+
+def test_only_the_creator_may_update(emu: Emulator, make_client: Any, active: Monitor) -> None:
+    emu.add_token("dapi-other", "someone@example.com")
+    other: WorkspaceClient = make_client(token="dapi-other")
+    with pytest.raises(PermissionDenied):
+        other.data_quality.update_monitor("table", active.object_id, active, "data_profiling_config.schedule")
+
+
+def test_refresh_life_cycle(w: WorkspaceClient, active: Monitor, wait_for: Any) -> None:
+    table_id = active.object_id
+    refresh = w.data_quality.create_refresh("table", table_id, Refresh(object_type="table", object_id=table_id))
+    assert refresh.state == RefreshState.MONITOR_REFRESH_STATE_PENDING
+    assert refresh.trigger == RefreshTrigger.MONITOR_REFRESH_TRIGGER_MANUAL
+    with pytest.raises(ResourceConflict):
+        w.data_quality.create_refresh("table", table_id, Refresh(object_type="table", object_id=table_id))
+    seen = set()
+
+    def probe() -> Refresh:
+        got = w.data_quality.get_refresh("table", table_id, refresh.refresh_id)
+        seen.add(got.state)
+        return got
+
+    done = wait_for(probe, lambda r: r.state == RefreshState.MONITOR_REFRESH_STATE_SUCCESS)
+    assert RefreshState.MONITOR_REFRESH_STATE_RUNNING in seen
+    assert done.end_time_ms >= done.start_time_ms
+    assert [r.refresh_id for r in w.data_quality.list_refresh("table", table_id)] == [refresh.refresh_id]
+    with pytest.raises(NotFound):
+        w.data_quality.get_refresh("table", table_id, 999)
+
+
+def test_refresh_is_refused_while_pending(w: WorkspaceClient, ids: tuple[str, str]) -> None:
+    table_id, schema_id = ids
+    w.data_quality.create_monitor(
+        Monitor(object_type="table", object_id=table_id, data_profiling_config=profiling(schema_id))
+    )
+    with pytest.raises(BadRequest) as caught:
+        w.data_quality.create_refresh("table", table_id, Refresh(object_type="table", object_id=table_id))
+    assert caught.value.error_code == "INVALID_STATE"
+
+
+def test_delete(w: WorkspaceClient, active: Monitor) -> None:
+    w.data_quality.delete_monitor("table", active.object_id)
+    with pytest.raises(NotFound):
+        w.data_quality.get_monitor("table", active.object_id)
