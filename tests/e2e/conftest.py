@@ -1,0 +1,84 @@
+"""The end-to-end harness: a real API server, the real kubectl, and the controller as a process.
+
+By default a local etcd + kube-apiserver is started (built by `bash tests/cluster/build.sh`).
+With MLOPS_E2E_KUBECONFIG set, the same tests run against that existing cluster instead;
+the CRDs are applied to it and the controller runs locally with that kubeconfig.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from controller.sandbox.cluster import BUILD_COMMAND, LocalCluster, missing_binaries
+from controller.sandbox.controller_process import ControllerProcess
+from controller.sandbox.mlflow_server import MlflowServer
+from tests.support import REPO, Kubectl
+
+EXISTING_CLUSTER = "MLOPS_E2E_KUBECONFIG"
+DRIFT_INTERVAL = "3s"
+
+
+@pytest.fixture(scope="session")
+def kubeconfig() -> Iterator[Path]:
+    """The cluster under test, with the CRDs installed and Established."""
+    existing = os.environ.get(EXISTING_CLUSTER)
+    if existing:
+        path = Path(existing)
+        _install_crds(path)
+        yield path
+        return
+    if missing := missing_binaries():
+        pytest.fail(f"missing {', '.join(map(str, missing))}: run `{BUILD_COMMAND}` first", pytrace=False)
+    with LocalCluster() as cluster:
+        _install_crds(cluster.kubeconfig_path)
+        yield cluster.kubeconfig_path
+
+
+@pytest.fixture(scope="session")
+def controller(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControllerProcess]:
+    """`mlopsctl run` as its own process for the whole session (tests that kill it start it again)."""
+    log = tmp_path_factory.mktemp("controller") / "controller.log"
+    process = ControllerProcess(kubeconfig=kubeconfig, log_path=log, timer_interval=0.5)
+    with process:
+        yield process
+        print(f"controller log: {log}")
+
+
+@pytest.fixture
+def kubectl(kubeconfig: Path, controller: ControllerProcess) -> Iterator[Kubectl]:
+    """kubectl in a fresh namespace of its own; the controller is running."""
+    namespace = f"t-{uuid.uuid4().hex[:8]}"
+    admin = Kubectl(kubeconfig)
+    admin("create", "namespace", namespace)
+    yield Kubectl(kubeconfig, namespace)
+    if not controller.running:
+        controller.start()
+    admin("delete", "namespace", namespace, "--wait=false")
+
+
+@pytest.fixture
+def workspace(kubectl: Kubectl, mlflow_server: MlflowServer) -> str:
+    """A connected MLflow Workspace named `mlflow` in the test's namespace, with a short drift interval."""
+    kubectl.apply(workspace_manifest("mlflow", mlflow_server.url))
+    kubectl.wait_condition("workspace", "mlflow")
+    return "mlflow"
+
+
+def workspace_manifest(name: str, tracking_uri: str) -> dict[str, object]:
+    return {
+        "apiVersion": "mlops.gitops.dev/v1alpha1",
+        "kind": "Workspace",
+        "metadata": {"name": name},
+        "spec": {"mlflow": {"trackingUri": tracking_uri}, "driftInterval": DRIFT_INTERVAL},
+    }
+
+
+def _install_crds(kubeconfig: Path) -> None:
+    admin = Kubectl(kubeconfig)
+    admin("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))
+    admin("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")

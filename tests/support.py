@@ -1,0 +1,98 @@
+"""Helpers the test layers share: kubectl as a user runs it, and waiting on conditions."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, TypeVar
+
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+EXAMPLES = REPO / "examples"
+
+T = TypeVar("T")
+
+
+class Timeout(AssertionError):
+    """A condition did not hold in time."""
+
+
+def wait_until(check: Callable[[], T | None], *, timeout: float, interval: float = 0.25, what: str = "") -> T:
+    """Poll `check` until it returns something truthy; fail with `what` and the last value otherwise."""
+    deadline = time.monotonic() + timeout
+    last: Any = None
+    while True:
+        last = check()
+        if last:
+            return last
+        if time.monotonic() > deadline:
+            raise Timeout(f"timed out after {timeout}s waiting for {what or check}; last value: {last!r}")
+        time.sleep(interval)
+
+
+@dataclass(frozen=True)
+class Kubectl:
+    """The real kubectl, with a kubeconfig and a default namespace."""
+
+    kubeconfig: Path
+    namespace: str = "default"
+
+    def __call__(self, *args: str, stdin: str | None = None, check: bool = True) -> subprocess.CompletedProcess[str]:
+        env = {**os.environ, "KUBECONFIG": str(self.kubeconfig)}
+        result = subprocess.run(
+            ["kubectl", "-n", self.namespace, *args],
+            input=stdin,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+            timeout=120,
+        )
+        if check and result.returncode != 0:
+            raise AssertionError(f"kubectl {' '.join(args)} failed ({result.returncode}): {result.stderr}")
+        return result
+
+    def apply(self, manifest: dict[str, Any] | str, *, check: bool = True) -> subprocess.CompletedProcess[str]:
+        text = manifest if isinstance(manifest, str) else yaml.safe_dump(manifest)
+        return self("apply", "-f", "-", stdin=text, check=check)
+
+    def get(self, kind: str, name: str) -> dict[str, Any]:
+        return dict(json.loads(self("get", kind, name, "-o", "json").stdout))
+
+    def exists(self, kind: str, name: str) -> bool:
+        return self("get", kind, name, "--ignore-not-found", "-o", "name").stdout.strip() != ""
+
+    def condition(self, kind: str, name: str, type_: str) -> dict[str, Any]:
+        status = self.get(kind, name).get("status") or {}
+        return next((c for c in status.get("conditions") or [] if c["type"] == type_), {})
+
+    def wait_condition(
+        self, kind: str, name: str, type_: str = "Ready", *, status: str = "True", reason: str | None = None,
+        timeout: float = 60,
+    ) -> dict[str, Any]:
+        """Wait until the condition has that status (and reason), for the object's current generation."""
+
+        def check() -> dict[str, Any] | None:
+            obj = self.get(kind, name)
+            cond = next((c for c in (obj.get("status") or {}).get("conditions") or [] if c["type"] == type_), {})
+            current = cond.get("observedGeneration") == obj["metadata"].get("generation")
+            if current and cond.get("status") == status and (reason is None or cond.get("reason") == reason):
+                return obj
+            return None
+
+        return wait_until(check, timeout=timeout, what=f"{kind}/{name} {type_}={status} reason={reason}")
+
+    def events(self, name: str) -> list[dict[str, Any]]:
+        out = self("get", "events", "--field-selector", f"involvedObject.name={name}", "-o", "json").stdout
+        return list(json.loads(out)["items"])
+
+
+def load_example(relative: str) -> list[dict[str, Any]]:
+    """The documents of an example manifest."""
+    return [d for d in yaml.safe_load_all((EXAMPLES / relative).read_text()) if d]
