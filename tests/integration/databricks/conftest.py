@@ -23,7 +23,7 @@ FAST = {
     "refresh_running": 0.3,
 }
 CLIENT_ID = "3f1c1d6e-0000-4000-8000-000000000001"
-CLIENT_SECRET = "dose-emulator-secret"
+CLIENT_SECRET = "emulator-client-secret"
 
 
 @pytest.fixture(scope="session")

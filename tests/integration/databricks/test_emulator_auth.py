@@ -14,7 +14,7 @@ from controller.sandbox.databricks import Emulator
 
 pytestmark = pytest.mark.integration
 CLIENT_ID = "3f1c1d6e-0000-4000-8000-000000000001"
-CLIENT_SECRET = "dose-emulator-secret"
+CLIENT_SECRET = "emulator-client-secret"
 
 
 def test_pat_identity(w: WorkspaceClient) -> None:
