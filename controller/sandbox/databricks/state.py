@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import dataclasses
 import re
-import threading
 import time
 import uuid
 from collections.abc import Callable, Mapping
@@ -96,20 +95,6 @@ class Clock:
 
     def advance(self, seconds: float) -> None:
         self._offset += seconds
-
-
-class Ids:
-    """Numeric ids that are unique and increasing, like job and run ids."""
-
-    def __init__(self, start: int) -> None:
-        self._next = start
-        self._lock = threading.Lock()
-
-    def next(self) -> int:
-        with self._lock:
-            value = self._next
-            self._next += 1
-            return value
 
 
 def new_uuid() -> str:

@@ -75,3 +75,11 @@ def test_expired_oauth_token_is_refused(emu: Emulator) -> None:
     emu.advance_clock(7200)
     with pytest.raises(PermissionDenied):
         w.current_user.me()
+
+
+def test_oauth_client_added_at_run_time(emu: Emulator) -> None:
+    emu.add_oauth_client("new-client", "new-secret")
+    w = WorkspaceClient(
+        config=Config(host=emu.url, client_id="new-client", client_secret="new-secret", retry_timeout_seconds=5)
+    )
+    assert w.current_user.me().user_name == "new-client"
