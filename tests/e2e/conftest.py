@@ -16,6 +16,7 @@ import pytest
 
 from controller.sandbox.cluster import BUILD_COMMAND, LocalCluster, missing_binaries
 from controller.sandbox.controller_process import ControllerProcess
+from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
 from controller.sandbox.mlflow_server import MlflowServer
 from tests.support import REPO, Kubectl
 
@@ -67,6 +68,32 @@ def workspace(kubectl: Kubectl, mlflow_server: MlflowServer) -> str:
     kubectl.apply(workspace_manifest("mlflow", mlflow_server.url))
     kubectl.wait_condition("workspace", "mlflow")
     return "mlflow"
+
+
+@pytest.fixture(scope="session")
+def emulator() -> Iterator[Emulator]:
+    """The Databricks workspace emulator, reached by the controller through the real databricks-sdk."""
+    with Emulator(timings={"endpoint_update": 1.0, "run_pending": 0.5, "run_running": 1.0, "monitor_pending": 1.0}) as emu:
+        yield emu
+
+
+@pytest.fixture
+def databricks_workspace(kubectl: Kubectl, emulator: Emulator) -> str:
+    """A connected Databricks Workspace named `dbx` (PAT in a Secret) in the test's namespace."""
+    kubectl("create", "secret", "generic", "dbx-credentials", f"--from-literal=token={DEFAULT_TOKEN}")
+    kubectl.apply(
+        {
+            "apiVersion": "mlops.gitops.dev/v1alpha1",
+            "kind": "Workspace",
+            "metadata": {"name": "dbx"},
+            "spec": {
+                "databricks": {"host": emulator.url, "credentialsSecretRef": {"name": "dbx-credentials"}},
+                "driftInterval": DRIFT_INTERVAL,
+            },
+        }
+    )
+    kubectl.wait_condition("workspace", "dbx")
+    return "dbx"
 
 
 def workspace_manifest(name: str, tracking_uri: str) -> dict[str, object]:

@@ -193,6 +193,10 @@ class ServingEndpointStatus(ManagedStatus):
     served_versions: str = ""
     """Served entities as name=version, for printing."""
 
+    inference_table_name: str | None = None
+    """The payload table requests and responses are logged to (catalog.schema.prefix_payload), once capture
+    is enabled; a ModelMonitor with endpointRef monitors this table."""
+
 
 DEFINITION = KindDefinition(
     kind="ServingEndpoint",
