@@ -22,7 +22,6 @@ from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 
-
 class _Registry:
     """Per-resource locks, due times and last Ready status (for the condition gauge)."""
 

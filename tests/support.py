@@ -73,7 +73,13 @@ class Kubectl:
         return next((c for c in status.get("conditions") or [] if c["type"] == type_), {})
 
     def wait_condition(
-        self, kind: str, name: str, type_: str = "Ready", *, status: str = "True", reason: str | None = None,
+        self,
+        kind: str,
+        name: str,
+        type_: str = "Ready",
+        *,
+        status: str = "True",
+        reason: str | None = None,
         timeout: float = 60,
     ) -> dict[str, Any]:
         """Wait until the condition has that status (and reason), for the object's current generation."""

@@ -53,9 +53,7 @@ class MlflowConnection:
     tracking: TrackingStore
 
 
-def connect(
-    *, tracking_uri: str, registry_uri: str | None, credentials: MlflowCredentials
-) -> MlflowConnection:
+def connect(*, tracking_uri: str, registry_uri: str | None, credentials: MlflowCredentials) -> MlflowConnection:
     """Build the stores for one server. Makes no network call."""
     for name, value in _BOUNDED_HTTP.items():
         os.environ.setdefault(name, value)

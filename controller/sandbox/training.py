@@ -25,7 +25,7 @@ def log_model(tracking_uri: str, *, experiment: str = "sandbox", artifact_path: 
     import mlflow.pyfunc
 
     class Doubler(mlflow.pyfunc.PythonModel):  # type: ignore[misc]
-        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]  # noqa: ANN001
+        def predict(self, context, model_input, params=None):  # type: ignore[no-untyped-def]
             return model_input * 2
 
     client = mlflow.MlflowClient(tracking_uri)

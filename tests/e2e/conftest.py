@@ -73,7 +73,9 @@ def workspace(kubectl: Kubectl, mlflow_server: MlflowServer) -> str:
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     """The Databricks workspace emulator, reached by the controller through the real databricks-sdk."""
-    with Emulator(timings={"endpoint_update": 1.0, "run_pending": 0.5, "run_running": 1.0, "monitor_pending": 1.0}) as emu:
+    with Emulator(
+        timings={"endpoint_update": 1.0, "run_pending": 0.5, "run_running": 1.0, "monitor_pending": 1.0}
+    ) as emu:
         yield emu
 
 

@@ -27,8 +27,16 @@ pytestmark = pytest.mark.e2e
         ({"versions": [{"name": "a", "source": {}}]}, "spec.versions[0].source", "exactly one of modelId or run"),
         ({"deletionPolicy": "Orphan"}, "spec.deletionPolicy", "Unsupported value"),
     ],
-    ids=["reserved-latest", "reserved-vN", "version-zero", "unknown-handle", "slash-in-name", "unknown-field",
-         "empty-source", "bad-policy"],
+    ids=[
+        "reserved-latest",
+        "reserved-vN",
+        "version-zero",
+        "unknown-handle",
+        "slash-in-name",
+        "unknown-field",
+        "empty-source",
+        "bad-policy",
+    ],
 )
 def test_invalid_manifest_is_refused_with_the_field_named(
     kubectl: Kubectl, spec: dict[str, object], field: str, problem: str

@@ -64,7 +64,9 @@ def test_example_model_follows_git_and_corrects_drift(
     assert client.get_registered_model("fraud-detector").aliases == {"champion": "1", "challenger": "1"}
 
 
-def test_deletion_policy_delete_removes_the_model(kubectl: Kubectl, workspace: str, mlflow_server: MlflowServer) -> None:
+def test_deletion_policy_delete_removes_the_model(
+    kubectl: Kubectl, workspace: str, mlflow_server: MlflowServer
+) -> None:
     client = mlflow.MlflowClient(mlflow_server.url)
     name = f"{kubectl.namespace}-disposable"
     kubectl.apply(_model("disposable", name, deletionPolicy="Delete", tags={"purpose": "test"}))
@@ -133,5 +135,3 @@ def _one_of_each_databricks_kind() -> list[dict[str, object]]:
             },
         },
     ]
-
-

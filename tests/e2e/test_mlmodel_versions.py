@@ -50,11 +50,15 @@ def test_versions_from_logged_model_and_run(kubectl: Kubectl, workspace: str, ml
 
     # A later reconcile (drift checks run every few seconds) registers nothing new.
     kubectl.apply(_model("sourced", name, versions=_versions_spec(by_id, by_run), aliases={"champion": "dec-retrain"}))
-    wait_until(lambda: client.get_registered_model(name).aliases.get("champion") == str(by_handle["dec-retrain"]),
-               timeout=30, what="champion follows the handle")
+    wait_until(
+        lambda: client.get_registered_model(name).aliases.get("champion") == str(by_handle["dec-retrain"]),
+        timeout=30,
+        what="champion follows the handle",
+    )
     # challenger is no longer declared: the alias this resource set is removed.
-    wait_until(lambda: "challenger" not in client.get_registered_model(name).aliases, timeout=30,
-               what="challenger removed")
+    wait_until(
+        lambda: "challenger" not in client.get_registered_model(name).aliases, timeout=30, what="challenger removed"
+    )
     assert len(client.search_model_versions(f"name = '{name}'")) == 2
 
 

@@ -20,14 +20,23 @@ def test_databricks_pat_workspace_reports_identity(kubectl: Kubectl, databricks_
 
 def test_oauth_m2m_and_secret_rotation_without_restart(kubectl: Kubectl, emulator: Emulator) -> None:
     emulator.add_oauth_client("sp-rotating", "first-secret")
-    kubectl("create", "secret", "generic", "sp", "--from-literal=client_id=sp-rotating",
-            "--from-literal=client_secret=wrong")
+    kubectl(
+        "create",
+        "secret",
+        "generic",
+        "sp",
+        "--from-literal=client_id=sp-rotating",
+        "--from-literal=client_secret=wrong",
+    )
     kubectl.apply(
         {
             "apiVersion": "mlops.gitops.dev/v1alpha1",
             "kind": "Workspace",
             "metadata": {"name": "sp"},
-            "spec": {"databricks": {"host": emulator.url, "credentialsSecretRef": {"name": "sp"}}, "driftInterval": "2s"},
+            "spec": {
+                "databricks": {"host": emulator.url, "credentialsSecretRef": {"name": "sp"}},
+                "driftInterval": "2s",
+            },
         }
     )
     failed = kubectl.wait_condition("workspace", "sp", status="False", timeout=60)

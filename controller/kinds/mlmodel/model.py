@@ -11,7 +11,6 @@ ALIAS_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 HANDLE_PATTERN = r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
 
 
-
 class RunSource(CamelModel):
     """A model logged by an MLflow run."""
 
@@ -158,8 +157,6 @@ class MLModelStatus(ManagedStatus):
 
     drift: list[str] = Field(default_factory=list)
     """Differences between spec and the registry that were found and, under ObserveOnly, left alone."""
-
-
 
 
 DEFINITION = KindDefinition(

@@ -283,9 +283,7 @@ def _apply_aliases(
     return aliases
 
 
-def _alias_version(
-    run: _Run, alias: str, target: int | str, handles: dict[str, int], existing: set[int]
-) -> int | None:
+def _alias_version(run: _Run, alias: str, target: int | str, handles: dict[str, int], existing: set[int]) -> int | None:
     if isinstance(target, str):
         if target in handles:
             return handles[target]
@@ -418,6 +416,8 @@ def _fingerprint(model_name: str, source: SourceRequest) -> str:
 def _same_source(version: ObservedVersion, source: SourceRequest, uri: str) -> bool:
     if version.source == uri:
         return True
-    return source.model_id is None and version.run_id == source.run_id and version.source.endswith(
-        f"/{source.artifact_path}"
+    return (
+        source.model_id is None
+        and version.run_id == source.run_id
+        and version.source.endswith(f"/{source.artifact_path}")
     )

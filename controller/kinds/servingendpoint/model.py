@@ -10,9 +10,7 @@ from controller.api.common import CamelModel, ManagedSpec, ManagedStatus, Object
 from controller.api.crd import KindDefinition, PrinterColumn
 
 ENDPOINT_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
-WorkloadType = Literal[
-    "CPU", "GPU_SMALL", "GPU_MEDIUM", "GPU_LARGE", "GPU_XLARGE", "GPU_XLARGE_8", "MULTIGPU_MEDIUM"
-]
+WorkloadType = Literal["CPU", "GPU_SMALL", "GPU_MEDIUM", "GPU_LARGE", "GPU_XLARGE", "GPU_XLARGE_8", "MULTIGPU_MEDIUM"]
 
 
 class ModelAliasRef(ObjectRef):

@@ -1,0 +1,42 @@
+# The two commands a new user needs:
+#   make sandbox   bring everything up locally and show it working
+#   make test      run every test (lint, types, unit, integration, end-to-end)
+# Each installs what it needs: a virtualenv in .venv and the API server binaries in .cache/.
+
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: install binaries lint test test-fast sandbox crds clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[test]'
+	touch $(STAMP)
+
+install: $(STAMP)
+
+binaries:
+	bash tests/cluster/build.sh
+
+lint: install
+	$(BIN)/ruff check controller tests
+	$(BIN)/mypy
+	$(BIN)/mlopsctl crds --check
+
+test: install binaries lint
+	$(BIN)/python -m pytest
+
+test-fast: install lint
+	$(BIN)/python -m pytest tests/unit
+
+crds: install
+	$(BIN)/mlopsctl crds
+
+sandbox: install binaries
+	$(BIN)/mlopsctl sandbox
+
+clean:
+	rm -rf $(VENV) .cache .sandbox
