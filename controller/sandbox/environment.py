@@ -39,9 +39,12 @@ def run(*, work_dir: Path, mlflow_port: int, databricks_port: int, once: bool) -
         _say(f"MLflow {mlflow.url}")
         emulator = stack.enter_context(Emulator(port=databricks_port))
         _say(f"Databricks emulator {emulator.url}")
-        with (work_dir / "seed.log").open("w") as seed_log, contextlib.redirect_stdout(seed_log):
-            with contextlib.redirect_stderr(seed_log):
-                _seed(mlflow, emulator)
+        with (
+            (work_dir / "seed.log").open("w") as seed_log,
+            contextlib.redirect_stdout(seed_log),
+            contextlib.redirect_stderr(seed_log),
+        ):
+            _seed(mlflow, emulator)
         kubectl = _Kubectl(cluster.kubeconfig_path)
         kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
         kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")

@@ -15,6 +15,7 @@ class FakeRegistry:
     writes: list[str] = field(default_factory=list)
     missing_sources: set[str] = field(default_factory=set)
     down: bool = False
+    creates_versions: bool = True
 
     def seed(
         self,

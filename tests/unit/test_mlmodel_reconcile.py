@@ -195,3 +195,17 @@ def test_retain_never_connects() -> None:
         raise AssertionError("Retain must not reach the registry")
 
     assert "kept" in r.delete(spec(), connect=connect, owner=OWNER)
+
+
+def test_where_training_registers_versions_they_are_found_by_run_and_never_created() -> None:
+    registry = FakeRegistry(creates_versions=False)
+    registry.seed("fraud", tags=OURS)
+    model = spec(versions=[{"name": "nov", "source": {"run": {"runId": "r-7"}}}], aliases={"champion": "nov"})
+    waiting = run(registry, model)
+    assert (waiting.ready.ok, waiting.ready.reason, waiting.synced.ok) == (False, "WaitingForModelVersion", True)
+    assert registry.versions["fraud"] == []
+
+    registry.versions["fraud"].append(r.ObservedVersion(version=4, status="READY", source="models:/m-7", run_id="r-7"))
+    ready = run(registry, model)
+    assert ready.ready.ok
+    assert registry.models["fraud"].aliases == {"champion": 4}

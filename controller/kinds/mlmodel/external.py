@@ -16,6 +16,8 @@ _PAGE = 200
 class MlflowRegistry:
     """Implements the reconcile's `Registry` protocol against an MLflow server."""
 
+    creates_versions = True
+
     def __init__(self, connection: MlflowConnection) -> None:
         self._conn = connection
 

@@ -12,6 +12,7 @@ from controller.clients import errors
 from controller.kinds.mlmodel import reconcile as mlmodel
 from controller.kinds.mlmodel.external import MlflowRegistry
 from controller.kinds.mlmodel.model import MLModelSpec
+from controller.kinds.mlmodel.unity_catalog import UnityCatalogRegistry
 from controller.kinds.workspace import lookup
 from controller.kinds.workspace.handlers import CONNECTIONS
 from controller.settings import TIMER_INTERVAL
@@ -20,7 +21,6 @@ from controller.status.outcome import Outcome
 
 KIND = "MLModel"
 DELETE_RETRY_SECONDS = 15
-UNSUPPORTED = "MLModel on a Databricks Workspace (Unity Catalog) is not supported yet"
 
 
 @kopf.on.resume(GROUP, VERSION, "mlmodels")
@@ -46,10 +46,7 @@ def mlmodel_deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **k
         waiting = lookup.waiting(spec.workspace_ref.name, view)
         if waiting is not None:
             raise errors.Unavailable(waiting.ready.message)
-        registry = _registry(body, spec, view)
-        if registry is None:
-            raise errors.Rejected(UNSUPPORTED)
-        return registry
+        return _registry(body, spec, view)
 
     try:
         done = mlmodel.delete(spec, connect=connect, owner=_owner(body))
@@ -68,10 +65,11 @@ def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspac
         waiting = lookup.waiting(spec.workspace_ref.name, view)
         if waiting is not None:
             return waiting
-        registry = _registry(body, spec, view)
-        if registry is None:
-            verdict = c.Verdict(False, c.UNSUPPORTED, UNSUPPORTED)
-            return Outcome(ready=verdict, synced=verdict)
+        try:
+            registry = _registry(body, spec, view)
+        except errors.ExternalError as exc:
+            verdict = c.Verdict(False, c.CONNECTION_FAILED, f"Workspace {spec.workspace_ref.name}: {exc}")
+            return Outcome(ready=verdict, synced=verdict, retry_after=lookup.RETRY_SECONDS)
         request = mlmodel.Request(owner=_owner(body), spec_changed=handling.spec_changed(body))
         return mlmodel.reconcile(spec, registry=registry, request=request)
 
@@ -79,11 +77,15 @@ def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspac
     handling.reconcile(kind=KIND, body=body, patch=patch, logger=logger, drift_seconds=drift, run=run)
 
 
-def _registry(body: kopf.Body, spec: MLModelSpec, view: lookup.WorkspaceView | None) -> MlflowRegistry | None:
+def _registry(body: kopf.Body, spec: MLModelSpec, view: lookup.WorkspaceView | None) -> mlmodel.Registry:
+    """MLflow's registry for an MLflow Workspace, Unity Catalog for a Databricks one."""
     assert view is not None
     assert view.spec is not None
     connection = CONNECTIONS.get(str(body.meta["namespace"]), spec.workspace_ref.name, view.spec)
-    return MlflowRegistry(connection.mlflow) if connection.mlflow is not None else None
+    if connection.databricks is not None:
+        return UnityCatalogRegistry(connection.databricks)
+    assert connection.mlflow is not None
+    return MlflowRegistry(connection.mlflow)
 
 
 def _owner(body: kopf.Body) -> str:

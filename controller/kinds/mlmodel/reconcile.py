@@ -37,6 +37,9 @@ UNAVAILABLE_RETRY_SECONDS = 10.0
 class Registry(Protocol):
     """What the reconcile needs from a model registry (MLflow or Unity Catalog)."""
 
+    creates_versions: bool
+    """False where versions are made only by training (Unity Catalog): declared versions are then found, not made."""
+
     def get_model(self, name: str) -> ObservedModel | None: ...
     def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None: ...
     def set_description(self, name: str, description: str) -> None: ...
@@ -229,11 +232,13 @@ def _ensure_version(run: _Run, declared: VersionSpec, versions: list[ObservedVer
     can never leave a version that a retry would not find.
     """
     source = _source_request(declared)
+    uri = run.registry.source_uri(source)
+    if not run.registry.creates_versions:
+        return _registered_by_training(run, declared, versions, source, uri)
     fingerprint = _fingerprint(run.name, source)
     for version in versions:
         if version.tags.get(FINGERPRINT_TAG) == fingerprint:
             return version
-    uri = run.registry.source_uri(source)
     for version in versions:
         if _same_source(version, source, uri) and FINGERPRINT_TAG not in version.tags:
             if run.differs(f"version {version.version} matches {declared.name} but is not tagged"):
@@ -252,6 +257,23 @@ def _ensure_version(run: _Run, declared: VersionSpec, versions: list[ObservedVer
     run.notes.append(Note("VersionCreated", f"registered version {created.version} as {declared.name}"))
     versions.append(created)
     return created
+
+
+def _registered_by_training(
+    run: _Run, declared: VersionSpec, versions: list[ObservedVersion], source: SourceRequest, uri: str
+) -> ObservedVersion | None:
+    """Where only training registers versions, a declared version is the one made from its source."""
+    for version in versions:
+        if _same_source(version, source, uri):
+            return version
+    run.waits.append(
+        c.Verdict(
+            False,
+            c.WAITING_FOR_MODEL_VERSION,
+            f"version {declared.name}: no version registered from {source.key} yet (training registers versions here)",
+        )
+    )
+    return None
 
 
 def _apply_aliases(
@@ -414,10 +436,5 @@ def _fingerprint(model_name: str, source: SourceRequest) -> str:
 
 
 def _same_source(version: ObservedVersion, source: SourceRequest, uri: str) -> bool:
-    if version.source == uri:
-        return True
-    return (
-        source.model_id is None
-        and version.run_id == source.run_id
-        and version.source.endswith(f"/{source.artifact_path}")
-    )
+    """A version registered from this source: same URI, or (for a run's model) same run id."""
+    return version.source == uri or (source.model_id is None and version.run_id == source.run_id)

@@ -1,0 +1,127 @@
+"""The MLModel's external client for Unity Catalog models, through the databricks-sdk.
+
+Unity Catalog versions are made by training (MLflow's client uploads the artifacts
+and registers them), so this registry finds declared versions instead of creating
+them; aliases, tags, the comment and deletion are managed here. Tags live on the
+MLflow-on-Unity-Catalog endpoints, which the SDK has no typed call for; reading the
+model there also returns its aliases and comment, so one read observes the model.
+"""
+
+from __future__ import annotations
+
+import urllib.parse
+from typing import Any
+
+from databricks.sdk import WorkspaceClient
+
+from controller.clients import errors
+from controller.clients.databricks import translated_errors
+from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
+
+_MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
+
+
+class UnityCatalogRegistry:
+    """Implements the reconcile's `Registry` protocol against Unity Catalog."""
+
+    creates_versions = False
+
+    def __init__(self, client: WorkspaceClient) -> None:
+        self._w = client
+
+    def get_model(self, name: str) -> ObservedModel | None:
+        try:
+            with translated_errors():
+                raw = self._w.api_client.do("GET", f"{_MLFLOW_UC}/registered-models/get", query={"name": name})
+        except errors.NotFound:
+            return None
+        model: dict[str, Any] = raw["registered_model"] if isinstance(raw, dict) else {}
+        return ObservedModel(
+            name=str(model.get("name", name)),
+            description=str(model.get("description") or ""),
+            tags={t["key"]: t.get("value", "") for t in model.get("tags") or []},
+            aliases={a["alias"]: int(a["version"]) for a in model.get("aliases") or []},
+        )
+
+    def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None:
+        catalog, schema, model = _parts(name)
+        with translated_errors():
+            self._w.registered_models.create(catalog_name=catalog, schema_name=schema, name=model, comment=description)
+        for key, value in tags.items():
+            self.set_tag(name, key, value)
+
+    def set_description(self, name: str, description: str) -> None:
+        with translated_errors():
+            self._w.registered_models.update(name, comment=description)
+
+    def set_tag(self, name: str, key: str, value: str) -> None:
+        with translated_errors():
+            self._w.api_client.do(
+                "POST", f"{_MLFLOW_UC}/registered-models/set-tag", body={"name": name, "key": key, "value": value}
+            )
+
+    def delete_tag(self, name: str, key: str) -> None:
+        try:
+            with translated_errors():
+                self._w.api_client.do(
+                    "DELETE", f"{_MLFLOW_UC}/registered-models/delete-tag", body={"name": name, "key": key}
+                )
+        except errors.NotFound:
+            return
+
+    def list_versions(self, name: str) -> list[ObservedVersion]:
+        with translated_errors():
+            found = [
+                ObservedVersion(
+                    version=int(v.version or 0),
+                    status=v.status.value if v.status else "UNKNOWN",
+                    source=v.source or "",
+                    run_id=v.run_id,
+                )
+                for v in self._w.model_versions.list(name)
+            ]
+        return sorted(found, key=lambda v: v.version)
+
+    def create_version(
+        self, name: str, source: SourceRequest, *, tags: dict[str, str], description: str | None
+    ) -> ObservedVersion:
+        raise errors.Rejected(f"Unity Catalog model versions are registered by training, not here ({source.key})")
+
+    def tag_version(self, name: str, version: int, key: str, value: str) -> None:
+        with translated_errors():
+            self._w.api_client.do(
+                "POST",
+                f"{_MLFLOW_UC}/model-versions/set-tag",
+                body={"name": name, "version": str(version), "key": key, "value": value},
+            )
+
+    def set_alias(self, name: str, alias: str, version: int) -> None:
+        with translated_errors():
+            self._w.registered_models.set_alias(name, alias, version)
+
+    def delete_alias(self, name: str, alias: str) -> None:
+        try:
+            with translated_errors():
+                self._w.registered_models.delete_alias(name, alias)
+        except errors.NotFound:
+            return
+
+    def delete_model(self, name: str) -> None:
+        with translated_errors():
+            self._w.registered_models.delete(name)
+
+    def source_uri(self, source: SourceRequest) -> str:
+        if source.model_id:
+            return f"models:/{source.model_id}"
+        return f"runs:/{source.run_id}/{source.artifact_path}"
+
+    def model_url(self, name: str) -> str:
+        path = "/".join(urllib.parse.quote(part, safe="") for part in name.split("."))
+        return f"{self._w.config.host}/explore/data/models/{path}"
+
+
+def _parts(name: str) -> tuple[str, str, str]:
+    parts = name.split(".")
+    if len(parts) != 3 or not all(parts):
+        raise errors.Rejected(f"registeredName {name!r} must be catalog.schema.model on Unity Catalog")
+    return parts[0], parts[1], parts[2]
