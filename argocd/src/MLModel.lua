@@ -1,0 +1,2 @@
+-- MLModel: the Ready and Synced conditions tell everything.
+return assess(obj, {})

@@ -1,0 +1,250 @@
+"""The Argo CD health checks, run as Argo CD runs them: real Lua 5.1, base and table libraries only.
+
+Every case in argocd/tests/ runs the shipped argocd/health/<Kind>.lua on a fixture object and
+compares status and message. Argo CD (gopher-lua) opens no string, math or io library for
+argocd-cm scripts and gives strings no methods, so the sandbox below takes those away too: a
+script that would fail in Argo CD fails here.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+from lupa import lua51
+
+from controller.api import argocd
+from controller.kinds.catalog import KINDS
+from controller.status import conditions
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES_DIR = ROOT / "argocd" / "tests"
+BY_KIND = {kind.kind: kind for kind in KINDS}
+HEALTH_STATUSES = {"Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"}
+
+# What gopher-lua's OpenBase, OpenTable, OpenPackage and Argo CD's safe os library provide.
+_SANDBOX = """
+local base = {
+  "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "print", "rawequal",
+  "rawget", "rawset", "select", "setmetatable", "tonumber", "tostring", "type", "unpack",
+  "xpcall", "require", "module", "_VERSION",
+}
+return function(source, name, obj)
+  local env = { table = table, package = package, obj = obj }
+  for _, key in ipairs(base) do
+    env[key] = _G[key]
+  end
+  env.os = { clock = os.clock, date = os.date, difftime = os.difftime, time = os.time }
+  env._G = env
+  local chunk, problem = loadstring(source, "=" .. name)
+  if chunk == nil then
+    error(problem, 0)
+  end
+  setfenv(chunk, env)
+  local strings = getmetatable("")
+  local methods = strings.__index
+  strings.__index = nil
+  local ok, value = pcall(chunk)
+  strings.__index = methods
+  if not ok then
+    error(value, 0)
+  end
+  return value
+end
+"""
+
+
+@pytest.fixture(scope="module")
+def lua() -> lua51.LuaRuntime:
+    runtime = lua51.LuaRuntime()
+    assert runtime.eval("_VERSION") == "Lua 5.1"
+    return runtime
+
+
+@pytest.fixture(scope="module")
+def run_script(lua: lua51.LuaRuntime) -> Any:
+    sandboxed = lua.execute(_SANDBOX)
+
+    def run(source: str, name: str, obj: dict[str, Any]) -> Any:
+        return sandboxed(source, name, lua.table_from(obj, recursive=True))
+
+    return run
+
+
+def merge_patch(target: Any, patch: Any) -> Any:
+    """RFC 7386 JSON merge patch: objects merge, null removes, anything else replaces."""
+    if not isinstance(patch, dict):
+        return copy.deepcopy(patch)
+    merged = dict(target) if isinstance(target, dict) else {}
+    for key, value in patch.items():
+        if value is None:
+            merged.pop(key, None)
+        else:
+            merged[key] = merge_patch(merged.get(key), value)
+    return merged
+
+
+def _load(path: Path) -> dict[str, Any]:
+    data = yaml.safe_load(path.read_text())
+    assert isinstance(data, dict), path
+    return data
+
+
+def _cases() -> Iterator[Any]:
+    shared = _load(CASES_DIR / "common.yaml")["cases"]
+    for kind in BY_KIND:
+        fixture = _load(CASES_DIR / f"{kind}.yaml")
+        for case in [*shared, *fixture["cases"]]:
+            if kind in case.get("kinds", [kind]):
+                obj = merge_patch(fixture["object"], case.get("patch", {}))
+                yield pytest.param(kind, obj, case["expect"], id=f"{kind}-{case['id']}")
+
+
+CASES = list(_cases())
+
+
+def _health(run_script: Any, kind: str, obj: dict[str, Any]) -> tuple[str, str]:
+    script = (ROOT / argocd.HEALTH_DIR / f"{kind}.lua").read_text()
+    result = run_script(script, f"{kind}.lua", obj)
+    assert dict(result.items()).keys() == {"status", "message"}
+    assert result["status"] in HEALTH_STATUSES
+    assert isinstance(result["message"], str)
+    return result["status"], result["message"]
+
+
+@pytest.mark.parametrize(("kind", "obj", "expect"), CASES)
+def test_health(run_script: Any, kind: str, obj: dict[str, Any], expect: dict[str, str]) -> None:
+    assert _health(run_script, kind, obj) == (expect["status"], expect["message"])
+
+
+@pytest.mark.parametrize(("kind", "obj", "expect"), CASES)
+def test_fixture_matches_the_models(kind: str, obj: dict[str, Any], expect: dict[str, str]) -> None:
+    """Fixtures use the real spec and status fields, so a renamed field cannot leave a check reading nothing."""
+    definition = BY_KIND[kind]
+    assert obj["apiVersion"] == "mlops.gitops.dev/v1alpha1"
+    assert obj["kind"] == kind
+    definition.spec.model_validate(obj["spec"])
+    status = {key: value for key, value in (obj.get("status") or {}).items() if key != "conditions"}
+    definition.status.model_validate(status)
+
+
+REASONS = sorted(
+    value
+    for name, value in vars(conditions).items()
+    if name.isupper() and isinstance(value, str) and name not in {"READY", "SYNCED"}
+)
+TRANSIENT = {conditions.EXTERNAL_UNAVAILABLE} | {reason for reason in REASONS if reason.startswith("WaitingFor")}
+
+
+def test_reason_vocabulary_is_read() -> None:
+    assert {"WaitingForModelVersion", "ExternalUnavailable", "ExternalRejected"} <= set(REASONS)
+
+
+@pytest.mark.parametrize(
+    ("table", "expected"),
+    [
+        pytest.param("TRANSIENT_REASONS", TRANSIENT, id="transient"),
+        pytest.param("OBSERVE_ONLY_REASONS", {conditions.OBSERVED, conditions.DRIFT_DETECTED}, id="observe-only"),
+    ],
+)
+def test_reason_tables_name_exactly_the_vocabulary(run_script: Any, table: str, expected: set[str]) -> None:
+    common = (ROOT / argocd.SOURCE_DIR / "common.lua").read_text()
+    keys = run_script(f"{common}\nreturn {table}", "common.lua", {})
+    assert set(keys.keys()) == expected
+
+
+@pytest.mark.parametrize("kind", sorted(BY_KIND))
+@pytest.mark.parametrize("reason", REASONS)
+def test_every_reason_when_not_ready(run_script: Any, kind: str, reason: str) -> None:
+    """A reason that means "not yet" keeps a sync wave waiting; any other fails it."""
+    obj = merge_patch(
+        _load(CASES_DIR / f"{kind}.yaml")["object"],
+        {
+            "status": {
+                "conditions": [
+                    {"type": "Ready", "status": "False", "reason": reason, "message": "why"},
+                    {"type": "Synced", "status": "True", "reason": "Reconciled"},
+                ]
+            }
+        },
+    )
+    expected = "Progressing" if reason in TRANSIENT else "Degraded"
+    assert _health(run_script, kind, obj) == (expected, f"{reason}: why")
+
+
+@pytest.mark.parametrize("kind", sorted(BY_KIND))
+@pytest.mark.parametrize("reason", REASONS)
+def test_every_reason_when_not_synced(run_script: Any, kind: str, reason: str) -> None:
+    obj = merge_patch(
+        _load(CASES_DIR / f"{kind}.yaml")["object"],
+        {
+            "status": {
+                "conditions": [
+                    {"type": "Ready", "status": "False", "reason": reason, "message": "why"},
+                    {"type": "Synced", "status": "False", "reason": reason, "message": "why"},
+                ]
+            }
+        },
+    )
+    expected = "Progressing" if reason in TRANSIENT else "Degraded"
+    assert _health(run_script, kind, obj) == (expected, f"{reason}: why")
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        pytest.param('return ("abc"):sub(1, 1)', id="string-method"),
+        pytest.param('return string.find("abc", "b")', id="string-library"),
+        pytest.param("return math.floor(1.5)", id="math-library"),
+        pytest.param('return io.open("/etc/hostname")', id="io-library"),
+    ],
+)
+def test_sandbox_refuses_what_argocd_does_not_open(run_script: Any, source: str) -> None:
+    with pytest.raises(lua51.LuaError):
+        run_script(source, "probe.lua", {})
+
+
+def test_sandbox_keeps_what_argocd_opens(run_script: Any, lua: lua51.LuaRuntime) -> None:
+    source = 'return table.concat({"a", tostring(#"bc"), type(obj.x)}, "-") .. os.time() * 0'
+    assert run_script(source, "probe.lua", {"x": 1}) == "a-2-number0"
+    assert lua.eval('("abc"):sub(2)') == "bc"  # string methods are back outside the sandbox
+
+
+def test_every_kind_has_a_script_and_cases() -> None:
+    assert sorted(p.stem for p in (ROOT / argocd.HEALTH_DIR).glob("*.lua")) == sorted(BY_KIND)
+    assert sorted(p.stem for p in CASES_DIR.glob("*.yaml")) == sorted([*BY_KIND, "common"])
+    assert {case.values[0] for case in CASES} == set(BY_KIND)
+
+
+def test_generated_files_are_current() -> None:
+    assert argocd.stale_files(ROOT) == [], "run `python -m controller.api.argocd`"
+
+
+def test_configmap_carries_every_script() -> None:
+    configmap = yaml.safe_load((ROOT / argocd.CONFIGMAP).read_text())
+    assert configmap["kind"] == "ConfigMap"
+    assert configmap["metadata"]["name"] == "argocd-cm"
+    scripts = {kind: (ROOT / argocd.HEALTH_DIR / f"{kind}.lua").read_text() for kind in BY_KIND}
+    assert configmap["data"] == {
+        f"resource.customizations.health.mlops.gitops.dev_{kind}": text for kind, text in scripts.items()
+    }
+
+
+def test_check_reports_a_stale_script(tmp_path: Path) -> None:
+    (tmp_path / argocd.SOURCE_DIR).mkdir(parents=True)
+    for source in (ROOT / argocd.SOURCE_DIR).glob("*.lua"):
+        (tmp_path / argocd.SOURCE_DIR / source.name).write_text(source.read_text())
+    assert argocd.main(["--root", str(tmp_path)]) == 0
+    assert argocd.main(["--root", str(tmp_path), "--check"]) == 0
+    (tmp_path / argocd.SOURCE_DIR / "MLModel.lua").write_text("return assess(obj, {})\n-- changed\n")
+    (tmp_path / argocd.HEALTH_DIR / "Retired.lua").write_text("")
+    assert argocd.stale_files(tmp_path) == [
+        f"{argocd.HEALTH_DIR}/MLModel.lua",
+        argocd.CONFIGMAP,
+        f"{argocd.HEALTH_DIR}/Retired.lua",
+    ]
+    assert argocd.main(["--root", str(tmp_path), "--check"]) == 1
