@@ -10,6 +10,7 @@ import kopf
 from controller.api.crd import GROUP
 
 # Importing the handler modules registers their handlers with kopf.
+from controller.kinds.mljob import handlers as _mljob_handlers  # noqa: F401
 from controller.kinds.mlmodel import handlers as _mlmodel_handlers  # noqa: F401
 from controller.kinds.workspace import handlers as _workspace_handlers  # noqa: F401
 

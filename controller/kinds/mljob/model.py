@@ -7,6 +7,10 @@ from pydantic import Field
 from controller.api.common import CamelModel, ManagedSpec, ManagedStatus
 from controller.api.crd import KindDefinition, PrinterColumn
 
+RESERVED_TAG_PREFIX = "mlops.gitops.dev/"
+MAX_USER_TAGS = 22
+"""Databricks allows 25 tags on a job; the controller adds three naming the resource."""
+
 
 class JobTask(CamelModel):
     """One task in Databricks' JSON form; every field besides task_key is passed through as written."""
@@ -25,12 +29,30 @@ class JobSettings(CamelModel):
     name: str = Field(min_length=1, max_length=4096)
     """The job's name. Names are not unique in Databricks; the controller tracks the job by id."""
 
-    tasks: list[JobTask] = Field(min_length=1, max_length=1000)
-    """The job's tasks, each with a task_key."""
+    tasks: list[JobTask] = Field(
+        min_length=1,
+        max_length=1000,
+        json_schema_extra={"x-kubernetes-list-type": "map", "x-kubernetes-list-map-keys": ["task_key"]},
+    )
+    """The job's tasks, each with a unique task_key. Their order does not matter."""
+
+    tags: dict[str, str] | None = Field(
+        default=None,
+        max_length=MAX_USER_TAGS,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": f"self.all(k, !k.startsWith('{RESERVED_TAG_PREFIX}'))",
+                    "message": f"tags starting with {RESERVED_TAG_PREFIX} are set by the controller",
+                }
+            ]
+        },
+    )
+    """Tags on the job (and its clusters). The controller adds its own tags naming this resource."""
 
 
 class LastRun(CamelModel):
-    """The most recent run the controller started or observed."""
+    """The run the controller started most recently (runOnChange)."""
 
     run_id: int
     """The run's id."""
@@ -62,7 +84,17 @@ class MLJobStatus(ManagedStatus):
     """The Databricks job id."""
 
     last_run: LastRun | None = None
-    """The latest run."""
+    """The latest run the controller started, refreshed until it ends."""
+
+    applied_settings_hash: str | None = None
+    """Fingerprint of the spec settings the job was last made to match."""
+
+    job_settings_hash: str | None = None
+    """Fingerprint of the job's settings as Databricks returned them right after; any other value later means the
+    job was changed outside this resource."""
+
+    drift: list[str] = Field(default_factory=list)
+    """Settings that differ from the spec and, under ObserveOnly, were left alone."""
 
 
 DEFINITION = KindDefinition(

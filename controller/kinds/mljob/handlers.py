@@ -1,0 +1,116 @@
+"""kopf handlers for MLJob: reconcile on spec change, on resume, and on the drift timer."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+from pydantic import ValidationError
+
+from controller import handling
+from controller.api.crd import GROUP, VERSION
+from controller.clients import errors
+from controller.kinds.mljob import reconcile as mljob
+from controller.kinds.mljob.external import DatabricksJobs
+from controller.kinds.mljob.model import LastRun, MLJobSpec
+from controller.kinds.mljob.observed import ObservedRun
+from controller.kinds.workspace import lookup
+from controller.kinds.workspace.handlers import CONNECTIONS
+from controller.settings import TIMER_INTERVAL
+from controller.status import conditions as c
+from controller.status.outcome import Outcome
+
+KIND = "MLJob"
+DELETE_RETRY_SECONDS = 15
+RUN_POLL_SECONDS = 30.0
+NOT_DATABRICKS = "MLJob needs a Databricks Workspace"
+
+
+@kopf.on.resume(GROUP, VERSION, "mljobs")
+@kopf.on.create(GROUP, VERSION, "mljobs")
+@kopf.on.update(GROUP, VERSION, "mljobs", field="spec")
+def mljob_changed(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
+    _reconcile(body, patch, logger, kwargs["workspaces"])
+
+
+@kopf.timer(GROUP, VERSION, "mljobs", interval=TIMER_INTERVAL)
+def mljob_drift(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
+    if handling.is_due(body.meta):
+        _reconcile(body, patch, logger, kwargs["workspaces"])
+
+
+@kopf.on.delete(GROUP, VERSION, "mljobs")
+def mljob_deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
+    workspaces: kopf.Index[Any, Any] = kwargs["workspaces"]  # kopf passes indices by their name
+    spec = MLJobSpec.model_validate(dict(body.spec))
+
+    def connect() -> mljob.Jobs:
+        view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
+        waiting = lookup.waiting(spec.workspace_ref.name, view)
+        if waiting is not None:
+            raise errors.Unavailable(waiting.ready.message)
+        jobs = _jobs(body, spec, view)
+        if jobs is None:
+            raise errors.Rejected(NOT_DATABRICKS)
+        return jobs
+
+    job_id = body.status.get("jobId")
+    try:
+        done = mljob.delete(spec, connect=connect, uid=str(body.meta["uid"]), job_id=job_id)
+    except errors.ExternalError as exc:
+        message = f"deleting job {job_id or spec.settings.name} failed: {exc}"
+        handling.deletion_failed(body=body, patch=patch, message=message)
+        raise kopf.TemporaryError(str(exc), delay=DELETE_RETRY_SECONDS) from exc
+    logger.info(done)
+    handling.forget(body.meta)
+
+
+def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspaces: kopf.Index[Any, Any]) -> None:
+    spec = MLJobSpec.model_validate(dict(body.spec))
+    view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
+    drift = view.drift_seconds if view else lookup.DEFAULT_DRIFT_SECONDS
+
+    def run() -> Outcome:
+        waiting = lookup.waiting(spec.workspace_ref.name, view)
+        if waiting is not None:
+            return waiting
+        jobs = _jobs(body, spec, view)
+        if jobs is None:
+            verdict = c.Verdict(False, c.UNSUPPORTED, NOT_DATABRICKS)
+            return Outcome(ready=verdict, synced=verdict)
+        request = mljob.Request(
+            owner=f"{body.meta['namespace']}/{body.meta['name']}",
+            uid=str(body.meta["uid"]),
+            generation=int(body.meta.get("generation") or 0),
+            spec_changed=handling.spec_changed(body),
+            recorded=_recorded(body.status),
+            poll_seconds=min(RUN_POLL_SECONDS, drift),
+        )
+        return mljob.reconcile(spec, jobs=jobs, request=request)
+
+    handling.reconcile(kind=KIND, body=body, patch=patch, logger=logger, drift_seconds=drift, run=run)
+
+
+def _jobs(body: kopf.Body, spec: MLJobSpec, view: lookup.WorkspaceView | None) -> DatabricksJobs | None:
+    assert view is not None
+    assert view.spec is not None
+    connection = CONNECTIONS.get(str(body.meta["namespace"]), spec.workspace_ref.name, view.spec)
+    return DatabricksJobs(connection.databricks) if connection.databricks is not None else None
+
+
+def _recorded(status: Mapping[str, Any]) -> mljob.Recorded:
+    """What earlier reconciles left in status."""
+    last_run: ObservedRun | None = None
+    try:
+        if status.get("lastRun"):
+            last = LastRun.model_validate(dict(status["lastRun"]))
+            last_run = ObservedRun(run_id=last.run_id, state=last.state, result=last.result, url=last.url)
+    except ValidationError:
+        last_run = None
+    return mljob.Recorded(
+        job_id=status.get("jobId"),
+        applied_hash=status.get("appliedSettingsHash"),
+        job_hash=status.get("jobSettingsHash"),
+        last_run=last_run,
+    )

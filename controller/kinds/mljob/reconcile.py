@@ -1,0 +1,339 @@
+"""Reconcile an MLJob: find its job, compare, reset when it differs, start a run on change, report.
+
+Job names are not unique in Databricks. The job is tracked by id in status, and it
+carries this resource's uid in a tag from the create call on, so a create retried
+after a crash or a lost answer finds the job it made instead of making a second one.
+Updates are full replacements (`jobs/reset`): a setting removed from the spec leaves
+the job too.
+
+Deciding whether the job still matches the spec takes two records kept in status:
+the fingerprint of the spec settings last applied, and the fingerprint of the job's
+settings as Databricks returned them right after. While both hold, the job is as the
+controller left it, whatever defaults the server filled in. Without a record (a new
+resource, or one whose status was lost) only the fields the user wrote are compared.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from controller.clients import errors
+from controller.kinds.mljob.diff import canonical, differences, fingerprint
+from controller.kinds.mljob.model import MLJobSpec
+from controller.kinds.mljob.observed import ObservedJob, ObservedRun
+from controller.status import conditions as c
+from controller.status.outcome import Note, Outcome
+
+Json = dict[str, Any]
+
+TAG_PREFIX = "mlops.gitops.dev"
+OWNER_TAG = f"{TAG_PREFIX}/owner"
+MANAGED_BY_TAG = f"{TAG_PREFIX}/managed-by"
+UID_TAG = f"{TAG_PREFIX}/uid"
+CONTROLLER_NAME = "mlops-gitops-controller"
+
+UNAVAILABLE_RETRY_SECONDS = 10.0
+
+
+class Jobs(Protocol):
+    """What the reconcile needs from the Databricks Jobs API."""
+
+    def unknown_fields(self, settings: Json) -> list[str]: ...
+    def get_job(self, job_id: int) -> ObservedJob | None: ...
+    def list_jobs(self, name: str) -> list[ObservedJob]: ...
+    def create_job(self, settings: Json) -> int: ...
+    def reset_job(self, job_id: int, settings: Json) -> None: ...
+    def delete_job(self, job_id: int) -> None: ...
+    def run_now(self, job_id: int, *, idempotency_token: str) -> int: ...
+    def get_run(self, run_id: int) -> ObservedRun | None: ...
+    def job_url(self, job_id: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What status remembers from earlier reconciles."""
+
+    job_id: int | None = None
+    applied_hash: str | None = None
+    job_hash: str | None = None
+    last_run: ObservedRun | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One reconcile's input besides the spec."""
+
+    owner: str  # "namespace/name" of the resource
+    uid: str  # the resource's metadata.uid: the job's identity tag
+    generation: int
+    spec_changed: bool  # this generation has not been applied yet
+    recorded: Recorded = Recorded()
+    poll_seconds: float = 30.0  # how soon to look again while a started run is active
+
+
+@dataclass
+class _Run:
+    """What one reconcile has done and found so far."""
+
+    spec: MLJobSpec
+    request: Request
+    jobs: Jobs
+    desired: Json
+    notes: list[Note] = field(default_factory=list)
+    corrections: int = 0
+    last_run: ObservedRun | None = None
+    job_hash: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.settings.name
+
+    @property
+    def desired_hash(self) -> str:
+        return fingerprint(self.desired)
+
+    def changed(self, what: str) -> None:
+        """Record a write; one made while the spec generation was already applied corrects drift."""
+        if self.request.spec_changed:
+            self.notes.append(Note("Updated", what))
+        else:
+            self.corrections += 1
+            self.notes.append(Note("DriftCorrected", what))
+
+    def failed(self, reason: str, message: str, *, retry: float | None, synced: bool = False) -> Outcome:
+        return Outcome(
+            ready=c.Verdict(False, reason, message),
+            synced=c.Verdict(synced, c.RECONCILED if synced else reason, "" if synced else message),
+            notes=(*self.notes, Note(reason, message, warning=True)),
+            retry_after=retry,
+            drift_corrections=self.corrections,
+        )
+
+
+def desired_settings(spec: MLJobSpec, *, owner: str, uid: str) -> Json:
+    """The settings to send: the spec's, plus tags naming the resource (unless it only observes)."""
+    settings: Json = spec.settings.model_dump(mode="json", exclude_unset=True)
+    if spec.management_policy == "Manage":
+        settings["tags"] = {**(settings.get("tags") or {}), **ownership_tags(owner, uid)}
+    return dict(canonical(settings))
+
+
+def ownership_tags(owner: str, uid: str) -> dict[str, str]:
+    return {OWNER_TAG: owner, MANAGED_BY_TAG: CONTROLLER_NAME, UID_TAG: uid}
+
+
+def run_token(uid: str, generation: int) -> str:
+    """The idempotency token of the run started for one spec generation (Databricks allows 64 characters)."""
+    return f"{uid}-g{generation}"[:64]
+
+
+def reconcile(spec: MLJobSpec, *, jobs: Jobs, request: Request) -> Outcome:
+    """Make the job match the spec (or, under ObserveOnly, report how it differs)."""
+    desired = desired_settings(spec, owner=request.owner, uid=request.uid)
+    run = _Run(spec=spec, request=request, jobs=jobs, desired=desired)
+    try:
+        unknown = jobs.unknown_fields(run.desired)
+        if unknown:
+            message = "settings the Jobs API does not know (field or value): " + ", ".join(unknown)
+            return run.failed(c.EXTERNAL_REJECTED, message, retry=None)
+        if spec.management_policy == "ObserveOnly":
+            return _observe(run)
+        return _manage(run)
+    except errors.Unavailable as exc:
+        return run.failed(c.EXTERNAL_UNAVAILABLE, str(exc), retry=exc.retry_after or UNAVAILABLE_RETRY_SECONDS)
+    except errors.Unauthorized as exc:
+        return run.failed(c.CONNECTION_FAILED, f"Databricks refused the credentials: {exc}", retry=None)
+    except (errors.Rejected, errors.NotFound, errors.AlreadyExists) as exc:
+        return run.failed(c.EXTERNAL_REJECTED, str(exc), retry=None)
+
+
+def delete(spec: MLJobSpec, *, connect: Callable[[], Jobs], uid: str, job_id: int | None) -> str:
+    """Carry out deletionPolicy; returns what was done. Raises the external error when a delete fails.
+
+    Retain and ObserveOnly never connect at all; a job tagged with another resource's uid is never deleted.
+    """
+    if spec.deletion_policy == "Retain" or spec.management_policy == "ObserveOnly":
+        return f"kept job {job_id or spec.settings.name} (deletionPolicy {spec.deletion_policy})"
+    jobs = connect()
+    found = {j.job_id for j in jobs.list_jobs(spec.settings.name) if j.tags.get(UID_TAG) == uid}
+    if job_id is not None and job_id not in found:
+        job = jobs.get_job(job_id)
+        if job is not None and job.tags.get(UID_TAG, uid) != uid:
+            return f"kept job {job_id}: it belongs to another resource ({job.tags.get(OWNER_TAG)})"
+        if job is not None:
+            found.add(job_id)
+    if not found:
+        return f"job {job_id or spec.settings.name} was already gone"
+    for each in sorted(found):
+        with contextlib.suppress(errors.NotFound):  # gone meanwhile: that is what was wanted
+            jobs.delete_job(each)
+    return "deleted job " + ", ".join(str(j) for j in sorted(found))
+
+
+def _manage(run: _Run) -> Outcome:
+    job = _find(run)
+    if job is None:
+        job = _create(run)
+    else:
+        owner = job.tags.get(UID_TAG)
+        if owner is not None and owner != run.request.uid:
+            message = f"job {job.job_id} belongs to another resource ({job.tags.get(OWNER_TAG, owner)})"
+            return run.failed(c.OWNED_BY_ANOTHER, message, retry=None, synced=True)
+        job = _update(run, job)
+    _run_on_change(run, job)
+    _refresh_last_run(run)
+    return _outcome(run, job)
+
+
+def _find(run: _Run) -> ObservedJob | None:
+    """The job by its recorded id; else the one carrying this resource's uid (made by an attempt that crashed)."""
+    recorded = run.request.recorded.job_id
+    if recorded is not None:
+        job = run.jobs.get_job(recorded)
+        if job is not None:
+            return job
+    mine = _tagged(run)
+    if not mine:
+        if recorded is not None:
+            run.changed(f"job {recorded} was deleted outside this resource; creating it again")
+        return None
+    keep, *extra = mine
+    _remove(run, extra, keeping=keep.job_id)
+    if recorded is None:
+        run.notes.append(Note("Found", f"found job {keep.job_id} made by an earlier attempt (by its uid tag)"))
+    job = run.jobs.get_job(keep.job_id)  # the list omits tasks
+    if job is None:
+        raise errors.Unavailable(f"job {keep.job_id} disappeared while being read")
+    return job
+
+
+def _create(run: _Run) -> ObservedJob:
+    job_id = run.jobs.create_job(run.desired)
+    run.notes.append(Note("Created", f"created job {job_id}"))
+    # A create the SDK re-sent after a lost answer can have made a second job with our uid.
+    _remove(run, [j for j in _tagged(run) if j.job_id != job_id], keeping=job_id)
+    return _reread(run, job_id)
+
+
+def _update(run: _Run, job: ObservedJob) -> ObservedJob:
+    recorded = run.request.recorded
+    diffs = differences(run.desired, job.settings)
+    if recorded.applied_hash == run.desired_hash and recorded.job_hash and recorded.job_id == job.job_id:
+        stale = fingerprint(job.settings) != recorded.job_hash  # anything changed since the controller left it
+    elif recorded.applied_hash in (None, run.desired_hash):
+        stale = bool(diffs)  # no record to go by: compare what the user set
+    else:
+        stale = True  # a new spec: replace everything, so removed settings go too
+    if not stale:
+        run.job_hash = fingerprint(job.settings)
+        return job
+    run.jobs.reset_job(job.job_id, run.desired)
+    what = ", ".join(diffs) if diffs else "settings outside the spec"
+    if run.request.spec_changed:
+        run.changed(f"reset job {job.job_id} to the spec ({what} differed)")
+    else:
+        run.changed(f"reset job {job.job_id}: {what} had been changed outside the spec")
+    return _reread(run, job.job_id)
+
+
+def _reread(run: _Run, job_id: int) -> ObservedJob:
+    """The job as Databricks stored it after a write, with the server's defaults filled in."""
+    job = run.jobs.get_job(job_id)
+    if job is None:
+        raise errors.Unavailable(f"job {job_id} was not found right after it was written")
+    run.job_hash = fingerprint(job.settings)
+    return job
+
+
+def _tagged(run: _Run) -> list[ObservedJob]:
+    """Jobs with the spec's name carrying this resource's uid, oldest first."""
+    jobs = run.jobs.list_jobs(run.name)
+    return sorted((j for j in jobs if j.tags.get(UID_TAG) == run.request.uid), key=lambda j: j.job_id)
+
+
+def _remove(run: _Run, duplicates: list[ObservedJob], *, keeping: int) -> None:
+    for duplicate in duplicates:
+        try:
+            run.jobs.delete_job(duplicate.job_id)
+        except errors.NotFound:
+            continue
+        run.notes.append(
+            Note("DuplicateRemoved", f"deleted job {duplicate.job_id}, a duplicate of job {keeping}", warning=True)
+        )
+
+
+def _run_on_change(run: _Run, job: ObservedJob) -> None:
+    """Start one run for a spec generation that changed the settings; the token makes a retry start none."""
+    request = run.request
+    if not (run.spec.run_on_change and request.spec_changed and request.recorded.applied_hash != run.desired_hash):
+        return
+    run_id = run.jobs.run_now(job.job_id, idempotency_token=run_token(request.uid, request.generation))
+    previous = request.recorded.last_run
+    if previous is None or previous.run_id != run_id:
+        run.notes.append(Note("RunStarted", f"started run {run_id} of job {job.job_id}"))
+    run.last_run = run.jobs.get_run(run_id) or ObservedRun(run_id=run_id, state="PENDING")
+
+
+def _refresh_last_run(run: _Run) -> None:
+    """Follow the started run until it ends; a finished run costs no more reads."""
+    if run.last_run is not None:
+        return
+    last = run.request.recorded.last_run
+    if last is not None and not last.finished:
+        last = run.jobs.get_run(last.run_id)
+    run.last_run = last
+
+
+def _outcome(run: _Run, job: ObservedJob) -> Outcome:
+    active = run.last_run is not None and not run.last_run.finished
+    observed: Json = {
+        "jobId": job.job_id,
+        "url": run.jobs.job_url(job.job_id),
+        "lastRun": run.last_run.as_status() if run.last_run else None,
+        "appliedSettingsHash": run.desired_hash,
+        "jobSettingsHash": run.job_hash,
+        "drift": [],
+    }
+    kept = differences(run.desired, job.settings)
+    message = f"job {job.job_id} matches the spec"
+    if kept:
+        message = f"job {job.job_id} holds the spec, but Databricks stores these settings differently: "
+        message += ", ".join(kept)
+    return Outcome(
+        ready=c.Verdict(True, c.RECONCILED, message),
+        synced=c.Verdict(True, c.RECONCILED, ""),
+        observed=observed,
+        notes=tuple(run.notes),
+        retry_after=run.request.poll_seconds if active else None,
+        drift_corrections=run.corrections,
+    )
+
+
+def _observe(run: _Run) -> Outcome:
+    """ObserveOnly: the job by recorded id, or the only job with the spec's name; report, never write."""
+    job = run.jobs.get_job(run.request.recorded.job_id) if run.request.recorded.job_id is not None else None
+    if job is None:
+        named = run.jobs.list_jobs(run.name)
+        if len(named) != 1:
+            count = "no job is" if not named else f"{len(named)} jobs are"
+            message = f"{count} named {run.name!r}; ObserveOnly needs exactly one"
+            return run.failed(c.EXTERNAL_OBJECT_MISSING, message, retry=None)
+        job = run.jobs.get_job(named[0].job_id)
+        if job is None:
+            return run.failed(c.EXTERNAL_OBJECT_MISSING, f"job {named[0].job_id} disappeared", retry=None)
+    drift = differences(run.desired, job.settings)
+    notes = list(run.notes)
+    if drift:
+        notes.append(Note(c.DRIFT_DETECTED, f"job {job.job_id}: " + ", ".join(drift) + " differ", warning=True))
+        ready = c.Verdict(True, c.DRIFT_DETECTED, "ObserveOnly: " + ", ".join(drift) + " differ from the spec")
+    else:
+        ready = c.Verdict(True, c.OBSERVED, f"job {job.job_id} matches the spec (ObserveOnly)")
+    return Outcome(
+        ready=ready,
+        synced=c.Verdict(True, c.RECONCILED, ""),
+        observed={"jobId": job.job_id, "url": run.jobs.job_url(job.job_id), "drift": drift},
+        notes=tuple(notes),
+    )
