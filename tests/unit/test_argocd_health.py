@@ -18,6 +18,7 @@ import yaml
 from lupa import lua51
 
 from controller.api import argocd
+from controller.api.validation import validate_paths
 from controller.kinds.catalog import KINDS
 from controller.status import conditions
 
@@ -248,3 +249,25 @@ def test_check_reports_a_stale_script(tmp_path: Path) -> None:
         f"{argocd.HEALTH_DIR}/Retired.lua",
     ]
     assert argocd.main(["--root", str(tmp_path), "--check"]) == 1
+
+
+def test_example_application_syncs_in_dependency_order() -> None:
+    """examples/argocd: valid manifests, one wave per kind in dependency order, references that resolve."""
+    folder = ROOT / "examples" / "argocd"
+    assert validate_paths([folder]) == []
+    documents = {}
+    for name in _load(folder / "kustomization.yaml")["resources"]:
+        document = _load(folder / name)
+        documents[document["kind"]] = document
+    waves = {
+        kind: int(doc["metadata"]["annotations"]["argocd.argoproj.io/sync-wave"]) for kind, doc in documents.items()
+    }
+    assert sorted(waves, key=lambda kind: waves[kind]) == ["Workspace", "MLModel", "ServingEndpoint", "ModelMonitor"]
+    assert len(set(waves.values())) == len(waves)
+    workspace, model = documents["Workspace"]["metadata"]["name"], documents["MLModel"]
+    endpoint, monitor = documents["ServingEndpoint"], documents["ModelMonitor"]
+    assert {doc["spec"]["workspaceRef"]["name"] for doc in (model, endpoint, monitor)} == {workspace}
+    (served,) = endpoint["spec"]["servedEntities"]
+    assert served["modelRef"]["name"] == model["metadata"]["name"]
+    assert served["modelRef"]["alias"] in model["spec"]["aliases"]
+    assert monitor["spec"]["endpointRef"]["name"] == endpoint["metadata"]["name"]
