@@ -14,7 +14,8 @@ from typing import Any
 import yaml
 from pydantic import ValidationError
 
-from controller.api.crd import GROUP, VERSION, KindDefinition
+from controller.api import cel_rules
+from controller.api.crd import GROUP, VERSION, KindDefinition, structural_schema
 from controller.kinds.catalog import KINDS
 
 _BY_KIND = {kind.kind: kind for kind in KINDS}
@@ -52,13 +53,14 @@ def validate_document(document: Any) -> list[str]:
 
 
 def _spec_problems(kind: KindDefinition, spec: Any) -> list[str]:
+    """Schema problems first (types, required, patterns, unknown fields); then the CEL rules."""
     if spec is None:
         return ["spec: required"]
     try:
         kind.spec.model_validate(spec)
     except ValidationError as exc:
         return [f"spec.{_location(error['loc'])}: {error['msg']}" for error in exc.errors()]
-    return []
+    return cel_rules.violations(structural_schema(kind.spec), spec, "spec")
 
 
 def _location(loc: tuple[int | str, ...]) -> str:
