@@ -25,6 +25,7 @@ def run(*, namespaces: list[str], metrics_port: int, health_port: int, json_logs
     logging.getLogger(__name__).info("starting; handlers from %s", operator.__name__)
     asyncio.run(
         kopf.operator(
+            settings=_settings(namespaced=bool(namespaces)),
             standalone=True,
             clusterwide=not namespaces,
             namespaces=namespaces,
@@ -32,6 +33,17 @@ def run(*, namespaces: list[str], metrics_port: int, health_port: int, json_logs
         )
     )
     return 0
+
+
+def _settings(*, namespaced: bool) -> kopf.OperatorSettings:
+    """In namespaced mode serve exactly the named namespaces, as found at start-up.
+
+    kopf otherwise lists and watches Namespaces and CRDs cluster-wide to notice them coming and going;
+    a controller limited to a few namespaces holds no cluster-wide rights to do that (docs/install.md).
+    """
+    settings = kopf.OperatorSettings()
+    settings.scanning.disabled = namespaced
+    return settings
 
 
 def _quiet_timer_successes(record: logging.LogRecord) -> bool:

@@ -6,6 +6,7 @@ import os
 import signal
 import subprocess
 import sys
+from collections.abc import Sequence
 from pathlib import Path
 from types import TracebackType
 from typing import Self
@@ -17,12 +18,19 @@ class ControllerProcess:
     """Starts, stops and kills `mlopsctl run` against a kubeconfig; logs go to a file."""
 
     def __init__(
-        self, *, kubeconfig: Path, log_path: Path, timer_interval: float = 1.0, extra_env: dict[str, str] | None = None
+        self,
+        *,
+        kubeconfig: Path,
+        log_path: Path,
+        timer_interval: float = 1.0,
+        extra_env: dict[str, str] | None = None,
+        args: Sequence[str] = (),
     ) -> None:
         self.kubeconfig = kubeconfig
         self.log_path = log_path
         self.timer_interval = timer_interval
         self.extra_env = extra_env or {}
+        self.args = list(args)  # more `mlopsctl run` options, e.g. ["-n", "team-a"]
         self.metrics_port, self.health_port = free_loopback_ports(2)
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -53,6 +61,7 @@ class ControllerProcess:
             "--timer-interval",
             str(self.timer_interval),
             "--verbose",
+            *self.args,
         ]
         with self.log_path.open("ab") as log:
             self._process = subprocess.Popen(
