@@ -16,7 +16,7 @@ import pytest
 
 from controller.sandbox.cluster import BUILD_COMMAND, LocalCluster, missing_binaries
 from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
+from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator, Timings
 from controller.sandbox.mlflow_server import MlflowServer
 from tests.support import REPO, Kubectl
 
@@ -74,7 +74,7 @@ def workspace(kubectl: Kubectl, mlflow_server: MlflowServer) -> str:
 def emulator() -> Iterator[Emulator]:
     """The Databricks workspace emulator, reached by the controller through the real databricks-sdk."""
     with Emulator(
-        timings={"endpoint_update": 1.0, "run_pending": 0.5, "run_running": 1.0, "monitor_pending": 1.0}
+        timings=Timings(endpoint_update=1.0, run_pending=0.5, run_running=1.0, monitor_pending=1.0)
     ) as emu:
         yield emu
 
