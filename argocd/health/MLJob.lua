@@ -11,6 +11,7 @@
 local TRANSIENT_REASONS = {
   ExternalUnavailable = true,
   WaitingForDependency = true,
+  WaitingForInferenceTable = true,
   WaitingForModelVersion = true,
   WaitingForWorkspace = true,
 }

@@ -29,6 +29,7 @@ CREDENTIALS_MISSING = "CredentialsMissing"
 WAITING_FOR_WORKSPACE = "WaitingForWorkspace"
 WAITING_FOR_MODEL_VERSION = "WaitingForModelVersion"
 WAITING_FOR_DEPENDENCY = "WaitingForDependency"
+WAITING_FOR_INFERENCE_TABLE = "WaitingForInferenceTable"
 EXTERNAL_UNAVAILABLE = "ExternalUnavailable"
 EXTERNAL_REJECTED = "ExternalRejected"
 EXTERNAL_OBJECT_MISSING = "ExternalObjectMissing"
@@ -37,6 +38,9 @@ ADOPTION_REQUIRED = "AdoptionRequired"
 UNSUPPORTED = "Unsupported"
 DELETING = "Deleting"
 DELETE_FAILED = "DeleteFailed"
+IMMUTABLE_FIELD_CHANGED = "ImmutableFieldChanged"
+MONITOR_PENDING = "MonitorPending"
+MONITOR_ERROR = "MonitorError"
 
 MAX_MESSAGE = 1024
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Literal
 
 from pydantic import Field
@@ -10,6 +11,19 @@ from controller.api.common import CamelModel, ManagedSpec, ManagedStatus, Object
 from controller.api.crd import KindDefinition, PrinterColumn
 
 TABLE_NAME_PATTERN = r"^[^.\s]+\.[^.\s]+\.[^.\s]+$"
+
+Granularity = Literal[
+    "5 minutes",
+    "30 minutes",
+    "1 hour",
+    "1 day",
+    "1 week",
+    "2 weeks",
+    "3 weeks",
+    "4 weeks",
+    "1 month",
+    "1 year",
+]
 
 
 class InferenceLog(CamelModel):
@@ -30,7 +44,7 @@ class InferenceLog(CamelModel):
     timestamp_column: str = Field(min_length=1, max_length=255)
     """The column with the request time."""
 
-    granularities: list[str] = Field(min_length=1, max_length=8)
+    granularities: list[Granularity] = Field(min_length=1, max_length=10)
     """Time windows to aggregate over, such as "1 day" or "1 hour"."""
 
 
@@ -47,8 +61,8 @@ class Schedule(CamelModel):
 class Notifications(CamelModel):
     """Who hears about the monitor."""
 
-    on_failure: list[str] = Field(default_factory=list, max_length=20)
-    """Email addresses told when a refresh fails."""
+    on_failure: list[str] = Field(default_factory=list, max_length=5)
+    """Email addresses told when a refresh fails (Databricks allows five)."""
 
 
 class ModelMonitorSpec(ManagedSpec):
@@ -93,8 +107,12 @@ class ModelMonitorSpec(ManagedSpec):
     """Notification settings."""
 
     on_immutable_change: Literal["Refuse", "Recreate"] = "Refuse"
-    """When a field that cannot change in place changes (table, assets directory): Refuse reports it and
-    changes nothing; Recreate deletes and recreates the monitor (its metric history stays in the tables)."""
+    """When a field that cannot change in place changes (table, output schema, assets directory): Refuse reports
+    it and changes nothing; Recreate deletes the monitor and creates it again (its metric tables stay)."""
+
+    adopt: bool = False
+    """Take over a monitor that already exists on the table and was not made from this resource. A monitor
+    whose assets directory is this resource's assetsDir counts as made from it."""
 
 
 class LastRefresh(CamelModel):
@@ -116,8 +134,15 @@ class ModelMonitorStatus(ManagedStatus):
     table_name: str | None = None
     """The table monitored (resolved from the endpoint when endpointRef is used)."""
 
+    table_id: str | None = None
+    """The monitored table's id. The monitor this resource manages is the one on this table: Data Quality
+    monitors carry no tags, so this record (and the assets directory) is what marks the monitor as ours."""
+
+    output_schema_id: str | None = None
+    """The id of the output schema, as the monitor refers to it."""
+
     monitor_status: str | None = None
-    """PENDING, ACTIVE, ERROR, ..."""
+    """PENDING, ACTIVE, ERROR, FAILED or DELETE_PENDING."""
 
     dashboard_id: str | None = None
     """The monitor's dashboard."""
@@ -129,7 +154,17 @@ class ModelMonitorStatus(ManagedStatus):
     """The drift metrics table."""
 
     last_refresh: LastRefresh | None = None
-    """The latest refresh."""
+    """The latest refresh. Refreshes are listed when the monitor becomes active, while one runs, and at
+    least hourly otherwise."""
+
+    refreshes_checked_at: datetime | None = None
+    """When the refreshes were last listed."""
+
+    managed_fields: list[str] = Field(default_factory=list)
+    """Optional spec fields this resource set on the monitor; one removed from the spec is cleared."""
+
+    drift: list[str] = Field(default_factory=list)
+    """Settings that differ from the spec and, under ObserveOnly, were left alone."""
 
 
 DEFINITION = KindDefinition(
