@@ -487,3 +487,15 @@ def _request(status: dict[str, Any], generation: int, spec_changed: bool, poll: 
     return mljob.Request(
         owner=OWNER, uid=UID, generation=generation, spec_changed=spec_changed, recorded=recorded, poll_seconds=poll
     )
+
+
+def test_switching_from_observe_only_to_manage_adopts_the_observed_job() -> None:
+    jobs = FakeJobs()
+    job_id = jobs.add(SETTINGS)  # made by hand: no ownership tags
+    observed = mljob.reconcile(_spec(managementPolicy="ObserveOnly"), jobs=jobs, request=_request({}, 1, True))
+    assert jobs.writes == []
+
+    outcome = mljob.reconcile(_spec(), jobs=jobs, request=_request(observed.observed, 2, True))
+    assert outcome.ready.reason == c.RECONCILED
+    assert jobs.writes == ["reset"]
+    assert jobs.jobs[job_id]["tags"][mljob.UID_TAG] == UID

@@ -231,11 +231,11 @@ def _update(run: _Run, job: ObservedJob) -> ObservedJob:
         run.job_hash = fingerprint(job.settings)
         return job
     run.jobs.reset_job(job.job_id, run.desired)
-    what = ", ".join(diffs) if diffs else "settings outside the spec"
     if run.request.spec_changed:
-        run.changed(f"reset job {job.job_id} to the spec ({what} differed)")
+        run.changed(f"reset job {job.job_id} to the new spec" + (f" ({', '.join(diffs)} differed)" if diffs else ""))
     else:
-        run.changed(f"reset job {job.job_id}: {what} had been changed outside the spec")
+        what = ", ".join(diffs) if diffs else "settings the spec leaves to the server"
+        run.changed(f"reset job {job.job_id}: {what} had been changed outside this resource")
     return _reread(run, job.job_id)
 
 
