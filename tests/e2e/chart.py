@@ -49,8 +49,13 @@ class Release:
     kubeconfig: Path
 
     @property
-    def service_account(self) -> str:
+    def fullname(self) -> str:
+        """The name the chart gives its Deployment, ServiceAccount and RBAC objects."""
         return f"{self.name}-{CHART_NAME}"
+
+    @property
+    def service_account(self) -> str:
+        return self.fullname
 
     @property
     def user(self) -> str:

@@ -201,6 +201,9 @@ def test_install_into_the_api_server(chart_cluster: Path, namespaced: bool) -> N
         for namespace in watched:
             admin("create", "namespace", namespace)
         values["watchNamespaces"] = "{" + ",".join(watched) + "}"
+    # The release namespace enforces the `restricted` Pod Security Standard, as a hardened cluster would.
+    admin("create", "namespace", f"mlops-{suffix}")
+    admin("label", "namespace", f"mlops-{suffix}", "pod-security.kubernetes.io/enforce=restricted")
     release = Release.install(chart_cluster, f"ctl-{suffix}", f"mlops-{suffix}", values)
     try:
         status = helm("status", release.name, "--namespace", release.namespace, "-o", "json", kubeconfig=chart_cluster)
@@ -221,6 +224,12 @@ def test_install_into_the_api_server(chart_cluster: Path, namespaced: bool) -> N
         else:
             assert {"ClusterRole", "ClusterRoleBinding"} <= kinds
         assert {"Deployment", "ServiceAccount", "Service", "Role", "RoleBinding"} <= kinds
+
+        # No kubelet runs pods here, but admission does: a pod made from the Deployment's template is admitted.
+        in_release = Kubectl(chart_cluster, release.namespace)
+        template = in_release.get("deployment", release.fullname)["spec"]["template"]
+        metadata = {**template["metadata"], "name": "controller-pod-check"}
+        in_release.apply({"apiVersion": "v1", "kind": "Pod", "metadata": metadata, "spec": template["spec"]})
     finally:
         release.uninstall()
         for namespace in watched if namespaced else []:
