@@ -41,6 +41,9 @@ DELETE_FAILED = "DeleteFailed"
 IMMUTABLE_FIELD_CHANGED = "ImmutableFieldChanged"
 MONITOR_PENDING = "MonitorPending"
 MONITOR_ERROR = "MonitorError"
+UPDATE_IN_PROGRESS = "UpdateInProgress"
+UPDATE_FAILED = "UpdateFailed"
+ENDPOINT_NOT_READY = "EndpointNotReady"
 
 MAX_MESSAGE = 1024
 
