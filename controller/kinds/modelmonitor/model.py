@@ -89,7 +89,9 @@ class ModelMonitorSpec(ManagedSpec):
     """Where metric tables are written, as catalog.schema."""
 
     assets_dir: str = Field(min_length=1, max_length=1024, pattern=r"^/")
-    """The workspace folder for the dashboard and other assets. Cannot change in place."""
+    """The workspace folder for the dashboard and other assets. Cannot change in place. It also marks the
+    monitor as this resource's (monitors carry no tags): an existing monitor on the table is taken over only
+    when its assets directory is this one."""
 
     inference_log: InferenceLog
     """The inference-log profile."""
@@ -109,10 +111,6 @@ class ModelMonitorSpec(ManagedSpec):
     on_immutable_change: Literal["Refuse", "Recreate"] = "Refuse"
     """When a field that cannot change in place changes (table, output schema, assets directory): Refuse reports
     it and changes nothing; Recreate deletes the monitor and creates it again (its metric tables stay)."""
-
-    adopt: bool = False
-    """Take over a monitor that already exists on the table and was not made from this resource. A monitor
-    whose assets directory is this resource's assetsDir counts as made from it."""
 
 
 class LastRefresh(CamelModel):
