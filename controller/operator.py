@@ -13,6 +13,7 @@ from controller.api.crd import GROUP
 from controller.kinds.mljob import handlers as _mljob_handlers  # noqa: F401
 from controller.kinds.mlmodel import handlers as _mlmodel_handlers  # noqa: F401
 from controller.kinds.modelmonitor import handlers as _modelmonitor_handlers  # noqa: F401
+from controller.kinds.servingendpoint import handlers as _servingendpoint_handlers  # noqa: F401
 from controller.kinds.workspace import handlers as _workspace_handlers  # noqa: F401
 
 FINALIZER = f"{GROUP}/finalizer"

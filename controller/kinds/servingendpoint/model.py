@@ -4,13 +4,23 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, model_validator
 
 from controller.api.common import CamelModel, ManagedSpec, ManagedStatus, ObjectRef
 from controller.api.crd import KindDefinition, PrinterColumn
 
 ENDPOINT_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
-WorkloadType = Literal["CPU", "GPU_SMALL", "GPU_MEDIUM", "GPU_LARGE", "GPU_XLARGE", "GPU_XLARGE_8", "MULTIGPU_MEDIUM"]
+WorkloadType = Literal[
+    "CPU",
+    "CPU_MEDIUM",
+    "CPU_LARGE",
+    "GPU_SMALL",
+    "GPU_MEDIUM",
+    "GPU_LARGE",
+    "GPU_XLARGE",
+    "GPU_XLARGE_8",
+    "MULTIGPU_MEDIUM",
+]
 
 
 class ModelAliasRef(ObjectRef):
@@ -61,7 +71,15 @@ class ServedEntity(CamelModel):
     """Scale to zero replicas when idle."""
 
     environment_vars: dict[str, str] = Field(default_factory=dict, max_length=64)
-    """Environment variables for the model server; values may use {{secrets/scope/key}}."""
+    """Environment variables for the model server; values may use {{secrets/scope/key}}. Variables set on the
+    endpoint and missing here are removed."""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> ServedEntity:
+        """The CRD's CEL rules, for objects made in code."""
+        if (self.model_ref is None) != (self.entity_name is not None and self.entity_version is not None):
+            raise ValueError("set either modelRef, or both entityName and entityVersion")
+        return self
 
 
 class InferenceTable(CamelModel):
@@ -77,7 +95,8 @@ class InferenceTable(CamelModel):
     """The prefix of the table name; the payload table is <prefix>_payload."""
 
     enabled: bool = True
-    """Whether capture is on."""
+    """Whether capture is on. Moving an enabled table to another catalog, schema or prefix turns capture off
+    and on again (Databricks refuses to move it while enabled)."""
 
 
 class RateLimit(CamelModel):
@@ -91,6 +110,10 @@ class RateLimit(CamelModel):
 
     key: Literal["endpoint", "user", "user_group", "service_principal"] = "endpoint"
     """Whom the limit counts per."""
+
+    principal: str | None = Field(default=None, min_length=1, max_length=256)
+    """The user, group or service principal the limit applies to (with key user, user_group or
+    service_principal); all of them when unset."""
 
 
 class ServingEndpointSpec(ManagedSpec):
@@ -136,16 +159,20 @@ class ServingEndpointSpec(ManagedSpec):
     served entity."""
 
     inference_table: InferenceTable | None = None
-    """Capture requests and responses in a Unity Catalog table (AI gateway)."""
+    """Capture requests and responses in a Unity Catalog table (AI gateway). Left as it is when unset."""
 
-    rate_limits: list[RateLimit] = Field(default_factory=list, max_length=20)
-    """AI gateway rate limits."""
+    rate_limits: list[RateLimit] | None = Field(default=None, max_length=20)
+    """AI gateway rate limits. Left as they are when unset; an empty list removes them."""
 
-    usage_tracking: bool = False
-    """Record usage in system tables (AI gateway)."""
+    usage_tracking: bool | None = None
+    """Record usage in system tables (AI gateway). Left as it is when unset."""
 
     tags: dict[str, str] = Field(default_factory=dict, max_length=64)
-    """Tags on the endpoint."""
+    """Tags on the endpoint. Tags the resource set earlier and no longer lists are removed; tags set by
+    others are left alone."""
+
+    adopt: bool = False
+    """Take over an endpoint that already exists and no other resource owns."""
 
 
 class ServedEntityStatus(CamelModel):
@@ -163,11 +190,16 @@ class ServedEntityStatus(CamelModel):
     pending_version: int | None = None
     """The version an update in progress moves to."""
 
+    desired_version: int | None = None
+    """The version the spec asks for: entityVersion, or the version modelRef's alias points at (unset while
+    it cannot be resolved)."""
+
     deployment: str | None = None
     """Deployment state (DEPLOYMENT_READY, DEPLOYMENT_CREATING, DEPLOYMENT_FAILED, ...)."""
 
     message: str = ""
-    """Deployment state message."""
+    """Databricks' deployment state message while the entity is not deployed (creating, failed, aborted);
+    empty once it is ready."""
 
 
 class ServingEndpointStatus(ManagedStatus):
@@ -195,6 +227,17 @@ class ServingEndpointStatus(ManagedStatus):
     """The payload table requests and responses are logged to (catalog.schema.prefix_payload), once capture
     is enabled; a ModelMonitor with endpointRef monitors this table."""
 
+    drift: list[str] = Field(default_factory=list)
+    """Differences between spec and endpoint that were found and, under ObserveOnly, left alone."""
+
+    config_attempt: str | None = None
+    """Fingerprint of the config last sent, with the spec generation it was sent for. A config whose update
+    failed is not sent again for the same generation."""
+
+    applied_generation: int | None = None
+    """The spec generation last applied in full (config, tags, AI gateway). A difference found after that
+    was made outside the spec: drift."""
+
 
 DEFINITION = KindDefinition(
     kind="ServingEndpoint",
@@ -207,6 +250,6 @@ DEFINITION = KindDefinition(
         PrinterColumn("Endpoint", ".spec.endpointName"),
         PrinterColumn("Serving", ".status.servedVersions"),
         PrinterColumn("Update", ".status.configUpdate"),
-        PrinterColumn("URL", ".status.url", priority=1),
+        PrinterColumn("URL", ".status.url"),
     ),
 )
