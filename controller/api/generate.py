@@ -21,7 +21,7 @@ def rendered() -> dict[str, str]:
     """Relative path → file text for every generated file."""
     files: dict[str, str] = {}
     for kind in KINDS:
-        text = HEADER + yaml.safe_dump(custom_resource_definition(kind), sort_keys=False, width=120)
+        text = HEADER + yaml.dump(custom_resource_definition(kind), Dumper=_PlainDumper, sort_keys=False, width=120)
         for folder in CRD_DIRS:
             files[f"{folder}/{kind.crd_name}.yaml"] = text
     return files
@@ -51,6 +51,13 @@ def write(root: Path) -> list[str]:
         else:
             target.unlink()
     return changed
+
+
+class _PlainDumper(yaml.SafeDumper):
+    """Writes repeated values out in full: anchors and aliases confuse tools that concatenate CRDs."""
+
+    def ignore_aliases(self, data: object) -> bool:
+        return True
 
 
 def _read(path: Path) -> str | None:
