@@ -753,15 +753,20 @@ def test_steady_state_costs_one_read_and_no_write() -> None:
     assert fake.calls == ["get_monitor"] * 3
 
 
-def test_refreshes_are_listed_again_after_an_hour() -> None:
+@pytest.mark.parametrize(
+    ("spec_changed", "after"),
+    [
+        pytest.param(False, modelmonitor.REFRESH_CHECK, id="an-hour-later"),
+        pytest.param(True, timedelta(seconds=1), id="on-a-spec-change"),
+    ],
+)
+def test_refreshes_are_listed_again(spec_changed: bool, after: timedelta) -> None:
     fake = FakeMonitors()
-    recorded = _ours(fake)
+    recorded = replace(_ours(fake), refreshes_checked_at=NOW)
     fake.refreshes["t-1"] = [ObservedRefresh("3", "SUCCESS")]
-    later = NOW + modelmonitor.REFRESH_CHECK
-    outcome = modelmonitor.reconcile(
-        _spec(), monitors=fake, request=_request(spec_changed=False, recorded=recorded, now=later)
-    )
-    assert fake.calls == ["get_monitor", "latest_refresh"]
+    request = _request(spec_changed=spec_changed, recorded=recorded, now=NOW + after)
+    outcome = modelmonitor.reconcile(_spec(), monitors=fake, request=request)
+    assert [call for call in fake.calls if call != "schema_id"] == ["get_monitor", "latest_refresh"]
     assert outcome.observed["lastRefresh"] == {"refreshId": "3", "state": "SUCCESS", "message": ""}
 
 

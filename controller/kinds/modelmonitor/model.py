@@ -152,8 +152,8 @@ class ModelMonitorStatus(ManagedStatus):
     """The drift metrics table."""
 
     last_refresh: LastRefresh | None = None
-    """The latest refresh. Refreshes are listed when the monitor becomes active, while one runs, and at
-    least hourly otherwise."""
+    """The latest refresh. Refreshes are listed when the monitor becomes active or the spec changes, while
+    one runs, and at least hourly otherwise."""
 
     refreshes_checked_at: datetime | None = None
     """When the refreshes were last listed."""

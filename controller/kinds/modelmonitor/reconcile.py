@@ -13,8 +13,8 @@ The table, the output schema and the assets directory cannot change in place: sp
 says whether to refuse (report and change nothing) or to delete the monitor and create it again.
 
 Steady state costs one read per drift interval (the monitor): the table and schema ids come
-from status, and refreshes are listed when the monitor turns active, while a refresh runs, and
-once an hour otherwise.
+from status, and refreshes are listed when the monitor turns active or the spec changes, while a
+refresh runs, and once an hour otherwise.
 """
 
 from __future__ import annotations
@@ -590,7 +590,7 @@ def _monitor_health(
 def _latest_refresh(
     run: _Run, monitor: ObservedMonitor, table_id: str
 ) -> tuple[ObservedRefresh | None, datetime | None]:
-    """The latest refresh: listed when the monitor turns active, while one runs, and hourly otherwise."""
+    """The latest refresh: listed when the monitor turns active or the spec changes, while one runs, and hourly."""
     recorded = run.recorded
     if run.fresh:
         return None, None  # a new monitor has no refreshes yet
@@ -601,6 +601,7 @@ def _latest_refresh(
         return last, checked
     due = (
         checked is None
+        or run.request.spec_changed
         or recorded.monitor_status != ACTIVE
         or (last is not None and not last.finished)
         or run.request.now - checked >= REFRESH_CHECK
