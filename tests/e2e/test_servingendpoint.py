@@ -178,6 +178,18 @@ def test_out_of_band_change_is_put_back_and_steady_state_costs_one_read_per_inte
     assert counts["reads"] <= len(names) * (intervals + 1), counts
     assert set(counts["calls"]) <= {f"GET {SERVING_API}/{{name}}"}, counts
 
+    # A conflict answer (409: "being updated") is transient: the change goes through on a retry.
+    emulator.seed_model_version(model, source="models:/m-2", run_id="run-2")
+    emulator.inject_fault(409, count=1, path_prefix=SERVING_API, method="PUT")
+    try:
+        kubectl.apply(_endpoint("a", names[0], [_version("main", model, 2)], tags={"team": "risk"}))
+        wait_until(lambda: _served(w.serving_endpoints.get(names[0])) == {"main": "2"}, timeout=30, what="version 2")
+    finally:
+        emulator.clear_faults()
+    kubectl.wait_condition("servingendpoint", "a", timeout=30)
+    conflicts = [e for e in kubectl.events("a") if e["reason"] == "ExternalUnavailable"]
+    assert conflicts, kubectl.events("a")
+
     _delete_all(kubectl, w, names)
 
 
