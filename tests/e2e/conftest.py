@@ -18,6 +18,7 @@ from controller.sandbox.cluster import BUILD_COMMAND, LocalCluster, missing_bina
 from controller.sandbox.controller_process import ControllerProcess
 from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator, Timings
 from controller.sandbox.mlflow_server import MlflowServer
+from tests.e2e.chart import Release
 from tests.support import REPO, Kubectl
 
 EXISTING_CLUSTER = "MLOPS_E2E_KUBECONFIG"
@@ -42,12 +43,23 @@ def kubeconfig() -> Iterator[Path]:
 
 @pytest.fixture(scope="session")
 def controller(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> Iterator[ControllerProcess]:
-    """`mlopsctl run` as its own process for the whole session (tests that kill it start it again)."""
-    log = tmp_path_factory.mktemp("controller") / "controller.log"
-    process = ControllerProcess(kubeconfig=kubeconfig, log_path=log, timer_interval=0.5)
+    """`mlopsctl run` as its own process for the whole session (tests that kill it start it again).
+
+    It runs with a token of the Helm chart's ServiceAccount, as in a real install, so every e2e test
+    also proves the chart's RBAC is enough (MLOPS_E2E_AS_ADMIN=1 runs it as the admin instead).
+    """
+    folder = tmp_path_factory.mktemp("controller")
+    identity = kubeconfig
+    release = None
+    if not os.environ.get("MLOPS_E2E_AS_ADMIN"):
+        release = Release.install(kubeconfig, "e2e", "mlops-e2e")
+        identity = release.service_account_kubeconfig(folder / "sa.kubeconfig", duration_seconds=4 * 3600)
+    process = ControllerProcess(kubeconfig=identity, log_path=folder / "controller.log", timer_interval=0.5)
     with process:
         yield process
-        print(f"controller log: {log}")
+        print(f"controller log: {process.log_path}")
+    if release is not None:
+        release.uninstall()
 
 
 @pytest.fixture
