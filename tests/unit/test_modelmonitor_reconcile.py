@@ -398,6 +398,13 @@ def _table_recreated_with_new_id(fake: FakeMonitors) -> tuple[ModelMonitorSpec, 
     return _spec(), _request(spec_changed=False, recorded=recorded)
 
 
+def _being_deleted(fake: FakeMonitors) -> tuple[ModelMonitorSpec, modelmonitor.Request]:
+    recorded = _ours(fake, status="DELETE_PENDING")
+    return _spec(assetsDir="/Workspace/Shared/monitors/fraud-v2", onImmutableChange="Recreate"), _request(
+        recorded=recorded
+    )
+
+
 def _refresh_running(fake: FakeMonitors) -> tuple[ModelMonitorSpec, modelmonitor.Request]:
     recorded = _ours(fake)
     fake.refreshes["t-1"] = [ObservedRefresh("7", "RUNNING")]
@@ -615,6 +622,9 @@ CASES = {
         notes=("Created",),
         retry=True,
         observed={"tableId": "t-9"},
+    ),
+    "delete-still-running-is-waited-for": Case(
+        _being_deleted, ready=False, reason=c.MONITOR_PENDING, retry=True, message="being deleted"
     ),
     "refresh-running-is-followed": Case(
         _refresh_running,

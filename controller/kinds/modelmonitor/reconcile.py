@@ -325,6 +325,8 @@ def _reconcile(run: _Run) -> Outcome:
         monitor = run.monitors.get_monitor(table_id)
     if run.observe_only:
         return _observe(run, table_name, table_id, schema_id, monitor)
+    if monitor is not None and monitor.status == "DELETE_PENDING":  # a delete (ours, or out of band) still running
+        raise _Wait(c.MONITOR_PENDING, f"the monitor on {table_name} is being deleted; it is made again afterwards")
     if monitor is not None and (refusal := _ownership_refusal(run, monitor, table_name, table_id)) is not None:
         return refusal  # checked before the old monitor goes, so a refused move changes nothing
     if moved_from is not None:
