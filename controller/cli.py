@@ -20,6 +20,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--health-port", type=int, default=8081, help="liveness probe port (0 disables)")
     run.add_argument("--timer-interval", type=float, help="seconds between checks whether a resource is due")
     run.add_argument("--log-format", choices=["text", "json"], default="text")
+    run.add_argument("--leader-elect", action="store_true", help="reconcile only while holding a Lease (replicas > 1)")
+    run.add_argument("--lease-name", default="mlops-gitops-controller", help="the Lease to hold")
+    run.add_argument(
+        "--lease-namespace",
+        default=os.environ.get("POD_NAMESPACE", "default"),
+        help="the Lease's namespace (default: $POD_NAMESPACE, else default)",
+    )
+    run.add_argument("--lease-seconds", type=float, default=15.0, help="how long a Lease lasts without renewal")
     run.add_argument("-v", "--verbose", action="store_true")
 
     crds = commands.add_parser("crds", help="write crds/ (and the chart's copy) from the models")
@@ -58,8 +66,13 @@ def _run(args: argparse.Namespace) -> int:
     if args.timer_interval:
         os.environ["MLOPS_TIMER_INTERVAL"] = str(args.timer_interval)
     from controller import runner  # imports kopf and the handlers: only when running
+    from controller.leadership import LeaseOptions
 
+    lease = None
+    if args.leader_elect:
+        lease = LeaseOptions(name=args.lease_name, namespace=args.lease_namespace, duration_seconds=args.lease_seconds)
     return runner.run(
+        lease=lease,
         namespaces=args.namespace or [],
         metrics_port=args.metrics_port,
         health_port=args.health_port,

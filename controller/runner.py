@@ -4,15 +4,29 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import threading
 
 import kopf
 from prometheus_client import start_http_server
 
 from controller import operator
+from controller.leadership import Leadership, LeaseOptions
 
 
-def run(*, namespaces: list[str], metrics_port: int, health_port: int, json_logs: bool, verbose: bool) -> int:
-    """Run until stopped. Watches the given namespaces, or all of them when none are given."""
+def run(
+    *,
+    namespaces: list[str],
+    metrics_port: int,
+    health_port: int,
+    json_logs: bool,
+    verbose: bool,
+    lease: LeaseOptions | None,
+) -> int:
+    """Run until stopped. Watches the given namespaces, or all of them when none are given.
+
+    With a Lease, reconciling starts only once this replica leads, and stops (exit code 1, so
+    the pod restarts as a standby) if it ever loses the Lease.
+    """
     kopf.configure(
         verbose=verbose,
         log_format=kopf.LogFormat.JSON if json_logs else kopf.LogFormat.FULL,
@@ -22,17 +36,52 @@ def run(*, namespaces: list[str], metrics_port: int, health_port: int, json_logs
     if metrics_port:
         start_http_server(metrics_port)
     liveness = f"http://0.0.0.0:{health_port}/healthz" if health_port else None
+    stop = threading.Event()
+    leadership = Leadership(lease, on_lost=stop.set) if lease else None
+    if leadership is not None:
+        leadership.start()
+        leadership.wait_until_leading()
     logging.getLogger(__name__).info("starting; handlers from %s", operator.__name__)
-    asyncio.run(
-        kopf.operator(
-            settings=_settings(namespaced=bool(namespaces)),
-            standalone=True,
-            clusterwide=not namespaces,
-            namespaces=namespaces,
-            liveness_endpoint=liveness,
+    try:
+        asyncio.run(
+            _operate(
+                stop=stop if leadership is not None else None,
+                settings=_settings(namespaced=bool(namespaces)),
+                clusterwide=not namespaces,
+                namespaces=namespaces,
+                liveness_endpoint=liveness,
+            )
         )
-    )
-    return 0
+    finally:
+        if leadership is not None:
+            leadership.release()
+    return 1 if leadership is not None and leadership.lost.is_set() else 0
+
+
+async def _operate(
+    *,
+    stop: threading.Event | None,
+    settings: kopf.OperatorSettings,
+    clusterwide: bool,
+    namespaces: list[str],
+    liveness_endpoint: str | None,
+) -> None:
+    """kopf's operator until a signal or `stop`; then `stop` is set to free kopf's thread waiting on it.
+
+    Without leader election there is no `stop`: kopf then stops on signals alone, and faster.
+    """
+    try:
+        await kopf.operator(
+            settings=settings,
+            standalone=True,
+            clusterwide=clusterwide,
+            namespaces=namespaces,
+            liveness_endpoint=liveness_endpoint,
+            stop_flag=stop,
+        )
+    finally:
+        if stop is not None:
+            stop.set()
 
 
 def _settings(*, namespaced: bool) -> kopf.OperatorSettings:

@@ -22,6 +22,7 @@ from tests.e2e.chart import Release
 from tests.support import REPO, Kubectl
 
 EXISTING_CLUSTER = "MLOPS_E2E_KUBECONFIG"
+CONTROLLER_NAMESPACE = "mlops-e2e"  # where the chart is installed and the controller's Leases live
 DRIFT_INTERVAL = "3s"
 
 
@@ -51,8 +52,10 @@ def controller(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     folder = tmp_path_factory.mktemp("controller")
     identity = kubeconfig
     release = None
-    if not os.environ.get("MLOPS_E2E_AS_ADMIN"):
-        release = Release.install(kubeconfig, "e2e", "mlops-e2e")
+    if os.environ.get("MLOPS_E2E_AS_ADMIN"):
+        Kubectl(kubeconfig)("create", "namespace", CONTROLLER_NAMESPACE)
+    else:
+        release = Release.install(kubeconfig, "e2e", CONTROLLER_NAMESPACE)
         identity = release.service_account_kubeconfig(folder / "sa.kubeconfig", duration_seconds=4 * 3600)
     process = ControllerProcess(kubeconfig=identity, log_path=folder / "controller.log", timer_interval=0.5)
     with process:

@@ -110,7 +110,10 @@ def test_default_render_is_a_hardened_cluster_wide_controller() -> None:
     }
     assert {"cpu", "memory"} <= container["resources"]["requests"].keys()
     assert "memory" in container["resources"]["limits"]
-    assert container["args"] == ["run", "--metrics-port=8080", "--health-port=8081", "--log-format=json"]
+    assert container["args"] == [
+        "run", "--metrics-port=8080", "--health-port=8081", "--log-format=json",
+        "--leader-elect", f"--lease-name={deployment['metadata']['name']}",
+    ]  # fmt: skip
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
     assert ports == {"metrics": 8080, "health": 8081}
     assert container["livenessProbe"]["httpGet"] == {"path": "/healthz", "port": "health"}
@@ -154,7 +157,7 @@ def test_watch_namespaces_renders_a_role_per_namespace_and_nothing_cluster_wide(
     args = only(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args == [
         "run", "--metrics-port=8080", "--health-port=8081", "--namespace=team-a", "--namespace=team-b",
-        "--log-format=json",
+        "--log-format=json", "--leader-elect", "--lease-name=ctl-mlops-gitops-controller",
     ]  # fmt: skip
 
 
