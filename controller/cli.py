@@ -19,6 +19,12 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--metrics-port", type=int, default=8080, help="Prometheus metrics port (0 disables)")
     run.add_argument("--health-port", type=int, default=8081, help="liveness probe port (0 disables)")
     run.add_argument("--timer-interval", type=float, help="seconds between checks whether a resource is due")
+    run.add_argument(
+        "--watch-silence-seconds",
+        type=float,
+        help="fail the liveness probe when a kind with resources gets no watch event for this long "
+        "(default 900; keep it above twice the largest driftInterval)",
+    )
     run.add_argument("--log-format", choices=["text", "json"], default="text")
     run.add_argument("--leader-elect", action="store_true", help="reconcile only while holding a Lease (replicas > 1)")
     run.add_argument("--lease-name", default="mlops-gitops-controller", help="the Lease to hold")
@@ -65,6 +71,8 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["KUBECONFIG"] = args.kubeconfig
     if args.timer_interval:
         os.environ["MLOPS_TIMER_INTERVAL"] = str(args.timer_interval)
+    if args.watch_silence_seconds:
+        os.environ["MLOPS_WATCH_SILENCE_SECONDS"] = str(args.watch_silence_seconds)
     from controller import runner  # imports kopf and the handlers: only when running
     from controller.leadership import LeaseOptions
 

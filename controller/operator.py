@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import kopf
 
-from controller.api.crd import GROUP
+from controller.api.crd import GROUP, VERSION
+from controller.kinds.catalog import KINDS
 
 # Importing the handler modules registers their handlers with kopf.
 from controller.kinds.mljob import handlers as _mljob_handlers  # noqa: F401
@@ -15,6 +17,8 @@ from controller.kinds.mlmodel import handlers as _mlmodel_handlers  # noqa: F401
 from controller.kinds.modelmonitor import handlers as _modelmonitor_handlers  # noqa: F401
 from controller.kinds.servingendpoint import handlers as _servingendpoint_handlers  # noqa: F401
 from controller.kinds.workspace import handlers as _workspace_handlers  # noqa: F401
+from controller.settings import WATCH_SILENCE_SECONDS
+from controller.watch_health import WATCH
 
 FINALIZER = f"{GROUP}/finalizer"
 
@@ -36,6 +40,21 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.networking.request_timeout = 30
 
 
-@kopf.on.probe(id="alive")
-def alive(**_: Any) -> bool:
-    return True
+def _watched(kind: str) -> Callable[..., None]:
+    def watched(event: kopf.RawEvent, uid: str, **_: Any) -> None:
+        WATCH.saw(kind, uid, deleted=event.get("type") == "DELETED")
+
+    return watched
+
+
+for _kind in KINDS:
+    kopf.on.event(GROUP, VERSION, _kind.plural, id=f"watched-{_kind.singular}")(_watched(_kind.kind))
+
+
+@kopf.on.probe(id="watching")
+def watching(**_: Any) -> str:
+    """Fails (HTTP 500 on the liveness endpoint) when a watch stream has gone silent."""
+    silent = WATCH.silent_kinds(WATCH_SILENCE_SECONDS)
+    if silent:
+        raise kopf.PermanentError(f"no watch events for {', '.join(silent)} in {WATCH_SILENCE_SECONDS:.0f}s")
+    return "ok"
