@@ -285,13 +285,14 @@ def delete(spec: ModelMonitorSpec, *, connect: Callable[[], Monitors], recorded:
     Retain and ObserveOnly never connect at all. Deleting a monitor leaves its metric tables and
     dashboard in place (Databricks does not remove them).
     """
+    known = recorded.table_name or spec.table_name
+    name = known or "its table"
     if spec.deletion_policy == "Retain" or spec.management_policy == "ObserveOnly":
-        return f"kept the monitor on {recorded.table_name or spec.table_name} (deletionPolicy {spec.deletion_policy})"
+        return f"kept the monitor on {name} (deletionPolicy {spec.deletion_policy})"
     monitors = connect()
-    name = recorded.table_name or spec.table_name or "the table"
     table_id = recorded.table_id
     if table_id is None:  # never recorded: only a monitor made from this spec (an answer lost in a crash) is ours
-        table_id = monitors.table_id(name) if name != "the table" else None
+        table_id = monitors.table_id(known) if known else None
         found = monitors.get_monitor(table_id) if table_id else None
         if table_id is None or found is None:
             return f"no monitor on {name} to delete"
@@ -321,8 +322,9 @@ def _reconcile(run: _Run) -> Outcome:
             return run.refused(c.OWNED_BY_ANOTHER, f"the monitor on {table_name} is managed by {claimant}")
     monitor = run.monitors.get_monitor(table_id)
     if monitor is None and cached:  # the table may have been dropped and created again: a new id
-        table_id, _ = _table_id(run, table_name, fresh=True)
-        monitor = run.monitors.get_monitor(table_id)
+        fresh_id, _ = _table_id(run, table_name, fresh=True)
+        if fresh_id != table_id:
+            table_id, monitor = fresh_id, run.monitors.get_monitor(fresh_id)
     if run.observe_only:
         return _observe(run, table_name, table_id, schema_id, monitor)
     if monitor is not None and monitor.status == "DELETE_PENDING":  # a delete (ours, or out of band) still running
