@@ -21,3 +21,9 @@ CONDITION = Gauge(
     "Resources by kind and their Ready status (True, False).",
     ["kind", "status"],
 )
+EXTERNAL_CALLS = Counter(
+    "mlops_external_calls_total",
+    "Calls to Databricks (per HTTP request: method and API path, HTTP status) and MLflow (per operation, "
+    "OK or the error code).",
+    ["service", "method", "status"],
+)

@@ -22,6 +22,7 @@ from databricks.sdk.errors import (
 )
 from databricks.sdk.errors.base import DatabricksError
 
+from controller import metrics
 from controller.clients import errors
 
 # The SDK retries 429/503 for up to 300 s and waits 60 s per request by default; a
@@ -55,7 +56,34 @@ def connect(*, host: str, credentials: DatabricksCredentials) -> WorkspaceClient
             retry_timeout_seconds=RETRY_TIMEOUT_SECONDS,
             http_timeout_seconds=HTTP_TIMEOUT_SECONDS,
         )
-        return WorkspaceClient(config=config)
+        client = WorkspaceClient(config=config)
+    _count_requests(client)
+    return client
+
+
+def _count_requests(client: WorkspaceClient) -> None:
+    """Count every HTTP request the SDK makes, its own retries included.
+
+    The SDK offers no request hook, so ours goes on its requests.Session.
+    """
+    session: requests.Session = client.api_client._api_client._session
+    session.hooks["response"].append(_count_response)
+
+
+def _count_response(response: requests.Response, *args: object, **kwargs: object) -> None:
+    method = response.request.method or "?"
+    metrics.EXTERNAL_CALLS.labels(
+        service="databricks",
+        method=f"{method} {_api_area(response.request.path_url)}",
+        status=str(response.status_code),
+    ).inc()
+
+
+def _api_area(path: str) -> str:
+    """/api/2.0/serving-endpoints/fraud/config → /api/2.0/serving-endpoints: bounded label values, no names."""
+    parts = path.split("?", 1)[0].split("/")
+    keep = 5 if len(parts) > 3 and parts[3] in ("unity-catalog", "mlflow", "preview", "data-quality") else 4
+    return "/".join(parts[:keep])
 
 
 @contextlib.contextmanager

@@ -18,6 +18,7 @@ from mlflow.store.model_registry.rest_store import RestStore as RegistryStore
 from mlflow.store.tracking.rest_store import RestStore as TrackingStore
 from mlflow.utils.rest_utils import MlflowHostCreds
 
+from controller import metrics
 from controller.clients import errors
 
 # MLflow's defaults (7 retries with backoff, 120 s timeout) block a worker for minutes
@@ -75,14 +76,17 @@ def connect(*, tracking_uri: str, registry_uri: str | None, credentials: MlflowC
 
 
 @contextlib.contextmanager
-def translated_errors() -> Iterator[None]:
-    """Re-raise MLflow's exceptions as the controller's error classes, by error code."""
+def translated_errors(operation: str) -> Iterator[None]:
+    """Re-raise MLflow's exceptions as the controller's error classes, by error code; count the call."""
     try:
         yield
     except MlflowException as exc:
+        metrics.EXTERNAL_CALLS.labels(service="mlflow", method=operation, status=str(exc.error_code)).inc()
         raise _translate(exc) from exc
     except OSError as exc:  # requests' connection errors derive from OSError
+        metrics.EXTERNAL_CALLS.labels(service="mlflow", method=operation, status="UNREACHABLE").inc()
         raise errors.Unavailable(f"MLflow is unreachable: {exc}") from exc
+    metrics.EXTERNAL_CALLS.labels(service="mlflow", method=operation, status="OK").inc()
 
 
 def _translate(exc: MlflowException) -> errors.ExternalError:

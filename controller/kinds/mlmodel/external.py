@@ -23,7 +23,7 @@ class MlflowRegistry:
 
     def get_model(self, name: str) -> ObservedModel | None:
         try:
-            with translated_errors():
+            with translated_errors("get_model"):
                 model = self._conn.registry.get_registered_model(name)
         except errors.NotFound:
             return None
@@ -35,28 +35,28 @@ class MlflowRegistry:
         )
 
     def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None:
-        with translated_errors():
+        with translated_errors("create_model"):
             self._conn.registry.create_registered_model(
                 name, tags=[RegisteredModelTag(k, v) for k, v in tags.items()], description=description
             )
 
     def set_description(self, name: str, description: str) -> None:
-        with translated_errors():
+        with translated_errors("set_description"):
             self._conn.registry.update_registered_model(name, description)
 
     def set_tag(self, name: str, key: str, value: str) -> None:
-        with translated_errors():
+        with translated_errors("set_tag"):
             self._conn.registry.set_registered_model_tag(name, RegisteredModelTag(key, value))
 
     def delete_tag(self, name: str, key: str) -> None:
-        with translated_errors():
+        with translated_errors("delete_tag"):
             self._conn.registry.delete_registered_model_tag(name, key)
 
     def list_versions(self, name: str) -> list[ObservedVersion]:
         found: list[ObservedVersion] = []
         token: str | None = None
         escaped = name.replace("'", "\\'")
-        with translated_errors():
+        with translated_errors("list_versions"):
             while True:
                 page = self._conn.registry.search_model_versions(
                     filter_string=f"name='{escaped}'", max_results=_PAGE, page_token=token
@@ -69,7 +69,7 @@ class MlflowRegistry:
     def create_version(
         self, name: str, source: SourceRequest, *, tags: dict[str, str], description: str | None
     ) -> ObservedVersion:
-        with translated_errors():
+        with translated_errors("create_version"):
             uri, model_id, run_id = self._resolve(source)
             created = self._conn.registry.create_model_version(
                 name,
@@ -82,19 +82,19 @@ class MlflowRegistry:
         return _version(created)
 
     def tag_version(self, name: str, version: int, key: str, value: str) -> None:
-        with translated_errors():
+        with translated_errors("tag_version"):
             self._conn.registry.set_model_version_tag(name, str(version), ModelVersionTag(key, value))
 
     def set_alias(self, name: str, alias: str, version: int) -> None:
-        with translated_errors():
+        with translated_errors("set_alias"):
             self._conn.registry.set_registered_model_alias(name, alias, str(version))
 
     def delete_alias(self, name: str, alias: str) -> None:
-        with translated_errors():
+        with translated_errors("delete_alias"):
             self._conn.registry.delete_registered_model_alias(name, alias)
 
     def delete_model(self, name: str) -> None:
-        with translated_errors():
+        with translated_errors("delete_model"):
             self._conn.registry.delete_registered_model(name)
 
     def source_uri(self, source: SourceRequest) -> str:

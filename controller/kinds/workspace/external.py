@@ -17,7 +17,7 @@ class MlflowProbe:
         self._username = username
 
     def check(self) -> Identity:
-        with mlflow.translated_errors():
+        with mlflow.translated_errors("check_connection"):
             self._conn.registry.search_registered_models(max_results=1)
             response = http_request(self._conn.registry.get_host_creds(), "/version", "GET")
         version = response.text.strip() if response.ok else None
