@@ -90,7 +90,8 @@ def test_values_schema_rejects_mistakes(values: dict[str, str], problem: str) ->
 def test_default_render_is_a_hardened_cluster_wide_controller() -> None:
     objects = render(namespace="mlops-system")
     assert sorted({obj["kind"] for obj in objects}) == [
-        "ClusterRole", "ClusterRoleBinding", "Deployment", "Role", "RoleBinding", "Service", "ServiceAccount",
+        "ClusterRole", "ClusterRoleBinding", "ConfigMap", "Deployment", "Role", "RoleBinding", "Service",
+        "ServiceAccount",
     ]  # fmt: skip
     deployment = only(objects, "Deployment")
     assert deployment["spec"]["replicas"] == 1
@@ -125,6 +126,13 @@ def test_default_render_is_a_hardened_cluster_wide_controller() -> None:
     service = only(objects, "Service")
     assert service["spec"]["ports"] == [{"name": "metrics", "port": 8080, "targetPort": "metrics", "protocol": "TCP"}]
     assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_chart_carries_the_argo_cd_health_checks() -> None:
+    configmap = only(render(), "ConfigMap")
+    shipped = yaml.safe_load((REPO / "argocd" / "argocd-cm-health.yaml").read_text())["data"]
+    assert configmap["data"] == shipped
+    assert not by_kind(render("--set", "argocdHealthChecks.enabled=false"), "ConfigMap")
 
 
 def test_cluster_wide_rbac_is_least_privilege() -> None:
@@ -174,7 +182,7 @@ def test_optional_objects() -> None:
 
     own_rbac = render("--set", "rbac.create=false", "--set", "serviceAccount.create=false",
                       "--set", "serviceAccount.name=existing")  # fmt: skip
-    assert {obj["kind"] for obj in own_rbac} == {"Deployment", "Service"}
+    assert {obj["kind"] for obj in own_rbac} == {"ConfigMap", "Deployment", "Service"}
     assert only(own_rbac, "Deployment")["spec"]["template"]["spec"]["serviceAccountName"] == "existing"
 
 

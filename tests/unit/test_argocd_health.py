@@ -18,7 +18,9 @@ import yaml
 from lupa import lua51
 
 from controller.api import argocd
+from controller.api.generate import stale_files
 from controller.api.validation import validate_paths
+from controller.cli import main
 from controller.kinds.catalog import KINDS
 from controller.status import conditions
 
@@ -222,7 +224,7 @@ def test_every_kind_has_a_script_and_cases() -> None:
 
 
 def test_generated_files_are_current() -> None:
-    assert argocd.stale_files(ROOT) == [], "run `python -m controller.api.argocd`"
+    assert stale_files(ROOT) == [], "run `mlopsctl crds`"
 
 
 def test_configmap_carries_every_script() -> None:
@@ -239,16 +241,17 @@ def test_check_reports_a_stale_script(tmp_path: Path) -> None:
     (tmp_path / argocd.SOURCE_DIR).mkdir(parents=True)
     for source in (ROOT / argocd.SOURCE_DIR).glob("*.lua"):
         (tmp_path / argocd.SOURCE_DIR / source.name).write_text(source.read_text())
-    assert argocd.main(["--root", str(tmp_path)]) == 0
-    assert argocd.main(["--root", str(tmp_path), "--check"]) == 0
+    assert main(["crds", "--root", str(tmp_path)]) == 0
+    assert main(["crds", "--root", str(tmp_path), "--check"]) == 0
     (tmp_path / argocd.SOURCE_DIR / "MLModel.lua").write_text("return assess(obj, {})\n-- changed\n")
     (tmp_path / argocd.HEALTH_DIR / "Retired.lua").write_text("")
-    assert argocd.stale_files(tmp_path) == [
+    assert stale_files(tmp_path) == [
         f"{argocd.HEALTH_DIR}/MLModel.lua",
         argocd.CONFIGMAP,
+        argocd.CHART_KEYS,
         f"{argocd.HEALTH_DIR}/Retired.lua",
     ]
-    assert argocd.main(["--root", str(tmp_path), "--check"]) == 1
+    assert main(["crds", "--root", str(tmp_path), "--check"]) == 1
 
 
 def test_example_application_syncs_in_dependency_order() -> None:
