@@ -8,7 +8,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install binaries lint test test-fast sandbox crds clean
+.PHONY: install binaries lint test test-fast sandbox bench crds clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -37,6 +37,9 @@ crds: install
 
 sandbox: install binaries
 	$(BIN)/mlopsctl sandbox
+
+bench: install binaries
+	$(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) .cache .sandbox
