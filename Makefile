@@ -22,7 +22,7 @@ binaries:
 	bash tests/cluster/build.sh
 
 lint: install
-	$(BIN)/ruff check controller tests
+	$(BIN)/ruff check controller tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/mlopsctl crds --check
 

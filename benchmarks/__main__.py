@@ -1,0 +1,163 @@
+"""Benchmarks: `python -m benchmarks [--models N] [--memory-models M]` (or `make bench`).
+
+Prints three figures, on a local API server and the Databricks emulator:
+- convergence: N MLModels (Unity Catalog, aliases to set) applied at once, time until all are
+  Ready with the controller, against a kopf operator that only marks them Ready (ratio);
+- steady state: external reads and writes per resource over several drift intervals;
+- memory: the controller's RSS with M resources reconciled.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from controller.sandbox.cluster import LocalCluster, repo_root
+from controller.sandbox.controller_process import ControllerProcess
+from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
+
+DRIFT_INTERVAL_SECONDS = 10
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
+    parser.add_argument("--models", type=int, default=500, help="resources applied at once for convergence")
+    parser.add_argument("--memory-models", type=int, default=1000, help="resources present for the memory figure")
+    parser.add_argument(
+        "--drift-intervals", type=int, default=3, help="drift intervals the steady state is counted over"
+    )
+    args = parser.parse_args()
+    work = Path(tempfile.mkdtemp(prefix="mlops-bench-"))
+    with LocalCluster(work_dir=work / "cluster") as cluster, Emulator() as emulator:
+        kubectl = _Kubectl(cluster.kubeconfig_path)
+        kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
+        kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        _workspace(kubectl, emulator)
+
+        baseline = _converge(kubectl, "noop", args.models, _noop_operator(cluster.kubeconfig_path, work), emulator)
+        controller = ControllerProcess(
+            kubeconfig=cluster.kubeconfig_path, log_path=work / "controller.log", timer_interval=2.0
+        )
+        with controller:
+            measured = _converge(kubectl, "ctl", args.models, None, emulator)
+            print(
+                f"convergence: {args.models} MLModels Ready in {measured:.1f}s with the controller, "
+                f"{baseline:.1f}s with a do-nothing kopf operator: ratio {measured / baseline:.2f}"
+            )
+            reads, writes = _steady_state(emulator, args.drift_intervals)
+            per_cr = reads / args.models / args.drift_intervals
+            print(
+                f"steady state: {reads} reads, {writes} writes over {args.drift_intervals} drift intervals "
+                f"of {DRIFT_INTERVAL_SECONDS}s for {args.models} MLModels: {per_cr:.2f} reads per resource per interval"
+            )
+            extra = args.memory_models - args.models
+            if extra > 0:
+                _converge(kubectl, "mem", extra, None, emulator)
+            print(
+                f"memory: controller RSS {_rss_mib(controller):.0f} MiB with {max(args.memory_models, args.models)} "
+                "MLModels reconciled"
+            )
+    return 0
+
+
+def _converge(
+    kubectl: _Kubectl, prefix: str, count: int, operator: subprocess.Popen[bytes] | None, emulator: Emulator
+) -> float:
+    """Seconds from applying `count` MLModels at once until every one is Ready."""
+    namespace = f"bench-{prefix}"
+    kubectl("create", "namespace", namespace)
+    for index in range(count):
+        emulator.seed_model_version(f"main.bench.{prefix}_{index}", source=f"models:/m-{prefix}-{index}")
+    documents = [_model(namespace, prefix, index) for index in range(count)]
+    started = time.monotonic()
+    kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump_all(documents))
+    kubectl("wait", "-n", namespace, "--for=condition=Ready", "mlmodels", "--all", "--timeout=1800s")
+    elapsed = time.monotonic() - started
+    if operator is not None:
+        operator.terminate()
+        operator.wait(timeout=30)
+        kubectl("delete", "namespace", namespace, "--wait=false")
+    return elapsed
+
+
+def _steady_state(emulator: Emulator, intervals: int) -> tuple[int, int]:
+    """External reads and writes while nothing changes, over whole drift intervals."""
+    time.sleep(DRIFT_INTERVAL_SECONDS * 2)  # let the first drift checks after convergence pass
+    emulator.reset_counters()
+    time.sleep(DRIFT_INTERVAL_SECONDS * intervals)
+    counted = emulator.counters(prefix="/api/")
+    return int(counted["reads"]), int(counted["writes"])
+
+
+def _model(namespace: str, prefix: str, index: int) -> dict[str, Any]:
+    return {
+        "apiVersion": "mlops.gitops.dev/v1alpha1",
+        "kind": "MLModel",
+        "metadata": {"name": f"{prefix}-{index}", "namespace": namespace},
+        "spec": {
+            "workspaceRef": {"name": "dbx"},
+            "registeredName": f"main.bench.{prefix}_{index}",
+            "adopt": True,
+            "aliases": {"champion": 1},
+        },
+    }
+
+
+def _workspace(kubectl: _Kubectl, emulator: Emulator) -> None:
+    for namespace in ("bench-noop", "bench-ctl", "bench-mem"):
+        kubectl("create", "namespace", namespace)
+        kubectl("create", "secret", "generic", "dbx", "-n", namespace, f"--from-literal=token={DEFAULT_TOKEN}")
+        workspace = {
+            "apiVersion": "mlops.gitops.dev/v1alpha1",
+            "kind": "Workspace",
+            "metadata": {"name": "dbx", "namespace": namespace},
+            "spec": {
+                "databricks": {"host": emulator.url, "credentialsSecretRef": {"name": "dbx"}},
+                "driftInterval": f"{DRIFT_INTERVAL_SECONDS}s",
+            },
+        }
+        kubectl("apply", "-f", "-", stdin=yaml.safe_dump(workspace))
+
+
+def _noop_operator(kubeconfig: Path, work: Path) -> subprocess.Popen[bytes]:
+    log = (work / "noop.log").open("wb")
+    return subprocess.Popen(
+        [sys.executable, "-m", "kopf", "run", "--standalone", "-A", str(Path(__file__).with_name("noop_operator.py"))],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
+    )
+
+
+def _rss_mib(controller: ControllerProcess) -> float:
+    pid = controller.pid
+    assert pid is not None
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmRSS")
+
+
+class _Kubectl:
+    def __init__(self, kubeconfig: Path) -> None:
+        self._env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
+
+    def __call__(self, *args: str, stdin: str | None = None) -> str:
+        result = subprocess.run(
+            ["kubectl", *args], input=stdin, env=self._env, capture_output=True, text=True, check=False
+        )
+        if result.returncode != 0 and "AlreadyExists" not in result.stderr:
+            raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
+        return result.stdout
+
+
+if __name__ == "__main__":
+    sys.exit(main())
