@@ -6,12 +6,14 @@ import json
 import os
 import subprocess
 import time
+import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, TypeVar
 
 import yaml
+from prometheus_client.parser import text_string_to_metric_families
 
 REPO = Path(__file__).resolve().parents[1]
 EXAMPLES = REPO / "examples"
@@ -102,3 +104,27 @@ class Kubectl:
 def load_example(relative: str) -> list[dict[str, Any]]:
     """The documents of an example manifest."""
     return [d for d in yaml.safe_load_all((EXAMPLES / relative).read_text()) if d]
+
+
+def metric_samples(port: int, metric: str) -> list[tuple[dict[str, str], float]]:
+    """The samples of one metric on a controller's /metrics endpoint (waiting while the controller starts)."""
+    text = wait_until(lambda: _scrape(port), timeout=30, what=f"metrics on port {port}")
+    return [
+        (sample.labels, sample.value)
+        for family in text_string_to_metric_families(text)
+        for sample in family.samples
+        if sample.name == metric
+    ]
+
+
+def metric_sum(port: int, metric: str, **labels: str) -> float:
+    """The sum of a metric's samples whose labels include `labels`."""
+    return sum(value for found, value in metric_samples(port, metric) if labels.items() <= found.items())
+
+
+def _scrape(port: int) -> str | None:
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
+            return str(response.read().decode())
+    except OSError:
+        return None

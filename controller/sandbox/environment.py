@@ -70,6 +70,11 @@ def run(*, work_dir: Path, mlflow_port: int, databricks_port: int, once: bool) -
 def _seed(mlflow: MlflowServer, emulator: Emulator) -> None:
     """What training would have produced: model versions in MLflow and in Unity Catalog."""
     register_versions(mlflow.url, "fraud-detector", 2)
+    seed_databricks(emulator)
+
+
+def seed_databricks(emulator: Emulator) -> None:
+    """What the Databricks examples expect to exist: two Unity Catalog versions and a table to monitor."""
     for _ in range(2):
         emulator.seed_model_version("main.risk.fraud_detector", source="models:/m-sandbox", run_id="sandbox-run")
     emulator.seed_table("main.risk.fraud_payload_baseline", columns=["prediction", "label", "model_id", "timestamp"])

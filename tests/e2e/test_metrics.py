@@ -2,17 +2,14 @@
 
 from __future__ import annotations
 
-import urllib.request
-
 import mlflow
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from controller.sandbox.controller_process import ControllerProcess
 from controller.sandbox.databricks import Emulator
 from controller.sandbox.mlflow_server import MlflowServer
 from controller.sandbox.training import register_versions
-from tests.support import Kubectl, wait_until
+from tests.support import Kubectl, metric_samples, metric_sum, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -59,20 +56,10 @@ def _model(name: str, workspace: str, registered: str, **spec: object) -> dict[s
     }
 
 
-def _samples(controller: ControllerProcess, metric: str) -> list[tuple[dict[str, str], float]]:
-    with urllib.request.urlopen(f"http://127.0.0.1:{controller.metrics_port}/metrics", timeout=5) as response:
-        text = response.read().decode()
-    return [
-        (sample.labels, sample.value)
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-        if sample.name == metric
-    ]
-
-
 def _sum(controller: ControllerProcess, metric: str, **labels: str) -> float:
-    return sum(v for found, v in _samples(controller, metric) if labels.items() <= found.items())
+    return metric_sum(controller.metrics_port, metric, **labels)
 
 
 def _labels(controller: ControllerProcess, metric: str, label: str, **labels: str) -> set[str]:
-    return {found[label] for found, _ in _samples(controller, metric) if labels.items() <= found.items()}
+    samples = metric_samples(controller.metrics_port, metric)
+    return {found[label] for found, _ in samples if labels.items() <= found.items()}
