@@ -18,6 +18,7 @@ from typing import Any
 import kopf
 
 from controller import metrics
+from controller.clients import errors
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
@@ -113,6 +114,25 @@ def status_patch(outcome: Outcome, *, status: Mapping[str, Any], generation: int
         "observedGeneration": generation,
         "lastObservedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+DELETE_RETRY_SECONDS = 15
+
+
+def delete_external(
+    *, body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, failure: str, run: Callable[[], str]
+) -> None:
+    """Carry out a kind's deletionPolicy (`run` returns what it did).
+
+    A failed external delete keeps the finalizer, says why in status and an Event, and is retried.
+    """
+    try:
+        done = run()
+    except errors.ExternalError as exc:
+        deletion_failed(body=body, patch=patch, message=f"{failure}: {exc}")
+        raise kopf.TemporaryError(str(exc), delay=DELETE_RETRY_SECONDS) from exc
+    logger.info(done)
+    forget(body.meta)
 
 
 def deletion_failed(*, body: kopf.Body, patch: kopf.Patch, message: str) -> None:

@@ -10,19 +10,17 @@ from pydantic import ValidationError
 
 from controller import handling
 from controller.api.crd import GROUP, VERSION
-from controller.clients import errors
 from controller.kinds.mljob import reconcile as mljob
 from controller.kinds.mljob.external import DatabricksJobs
 from controller.kinds.mljob.model import LastRun, MLJobSpec
 from controller.kinds.mljob.observed import ObservedRun
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.handlers import CONNECTIONS
+from controller.kinds.workspace.handlers import CONNECTIONS, databricks_client
 from controller.settings import TIMER_INTERVAL
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 KIND = "MLJob"
-DELETE_RETRY_SECONDS = 15
 RUN_POLL_SECONDS = 30.0
 NOT_DATABRICKS = "MLJob needs a Databricks Workspace"
 
@@ -42,28 +40,19 @@ def mljob_drift(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwarg
 
 @kopf.on.delete(GROUP, VERSION, "mljobs")
 def mljob_deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
-    workspaces: kopf.Index[Any, Any] = kwargs["workspaces"]  # kopf passes indices by their name
     spec = MLJobSpec.model_validate(dict(body.spec))
+    namespace, job_id = str(body.meta["namespace"]), body.status.get("jobId")
 
     def connect() -> mljob.Jobs:
-        view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
-        waiting = lookup.waiting(spec.workspace_ref.name, view)
-        if waiting is not None:
-            raise errors.Unavailable(waiting.ready.message)
-        jobs = _jobs(body, spec, view)
-        if jobs is None:
-            raise errors.Rejected(NOT_DATABRICKS)
-        return jobs
+        return DatabricksJobs(databricks_client(kwargs["workspaces"], namespace, spec.workspace_ref.name, kind=KIND))
 
-    job_id = body.status.get("jobId")
-    try:
-        done = mljob.delete(spec, connect=connect, uid=str(body.meta["uid"]), job_id=job_id)
-    except errors.ExternalError as exc:
-        message = f"deleting job {job_id or spec.settings.name} failed: {exc}"
-        handling.deletion_failed(body=body, patch=patch, message=message)
-        raise kopf.TemporaryError(str(exc), delay=DELETE_RETRY_SECONDS) from exc
-    logger.info(done)
-    handling.forget(body.meta)
+    handling.delete_external(
+        body=body,
+        patch=patch,
+        logger=logger,
+        failure=f"deleting job {job_id or spec.settings.name} failed",
+        run=lambda: mljob.delete(spec, connect=connect, uid=str(body.meta["uid"]), job_id=job_id),
+    )
 
 
 def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspaces: kopf.Index[Any, Any]) -> None:

@@ -20,7 +20,6 @@ from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 KIND = "MLModel"
-DELETE_RETRY_SECONDS = 15
 
 
 @kopf.on.resume(GROUP, VERSION, "mlmodels")
@@ -48,13 +47,13 @@ def mlmodel_deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **k
             raise errors.Unavailable(waiting.ready.message)
         return _registry(body, spec, view)
 
-    try:
-        done = mlmodel.delete(spec, connect=connect, owner=_owner(body))
-    except errors.ExternalError as exc:
-        handling.deletion_failed(body=body, patch=patch, message=f"deleting {spec.registered_name} failed: {exc}")
-        raise kopf.TemporaryError(str(exc), delay=DELETE_RETRY_SECONDS) from exc
-    logger.info(done)
-    handling.forget(body.meta)
+    handling.delete_external(
+        body=body,
+        patch=patch,
+        logger=logger,
+        failure=f"deleting {spec.registered_name} failed",
+        run=lambda: mlmodel.delete(spec, connect=connect, owner=_owner(body)),
+    )
 
 
 def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspaces: kopf.Index[Any, Any]) -> None:

@@ -18,19 +18,17 @@ from pydantic import ValidationError
 
 from controller import handling
 from controller.api.crd import GROUP, VERSION
-from controller.clients import errors
 from controller.kinds.modelmonitor import reconcile as modelmonitor
 from controller.kinds.modelmonitor.external import DatabricksMonitors
 from controller.kinds.modelmonitor.model import LastRefresh, ModelMonitorSpec
 from controller.kinds.modelmonitor.observed import EndpointView, ObservedRefresh
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.handlers import CONNECTIONS
+from controller.kinds.workspace.handlers import CONNECTIONS, databricks_client
 from controller.settings import TIMER_INTERVAL
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 KIND = "ModelMonitor"
-DELETE_RETRY_SECONDS = 15
 POLL_SECONDS = 15.0
 NOT_DATABRICKS = "ModelMonitor needs a Databricks Workspace"
 
@@ -98,28 +96,23 @@ def modelmonitor_drift(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, 
 
 @kopf.on.delete(GROUP, VERSION, "modelmonitors")
 def modelmonitor_deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
-    workspaces: kopf.Index[Any, Any] = kwargs["workspaces"]  # kopf passes indices by their name
     spec = ModelMonitorSpec.model_validate(dict(body.spec))
+    namespace = str(body.meta["namespace"])
+    table = body.status.get("tableName") or spec.table_name or "its table"
 
     def connect() -> modelmonitor.Monitors:
-        view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
-        waiting = lookup.waiting(spec.workspace_ref.name, view)
-        if waiting is not None:
-            raise errors.Unavailable(waiting.ready.message)
-        monitors = _monitors(body, spec, view)
-        if monitors is None:
-            raise errors.Rejected(NOT_DATABRICKS)
-        return monitors
+        return DatabricksMonitors(
+            databricks_client(kwargs["workspaces"], namespace, spec.workspace_ref.name, kind=KIND)
+        )
 
-    try:
-        done = modelmonitor.delete(spec, connect=connect, recorded=_recorded(body.status))
-    except errors.ExternalError as exc:
-        table = body.status.get("tableName") or spec.table_name or "its table"
-        handling.deletion_failed(body=body, patch=patch, message=f"deleting the monitor on {table} failed: {exc}")
-        raise kopf.TemporaryError(str(exc), delay=DELETE_RETRY_SECONDS) from exc
-    logger.info(done)
+    handling.delete_external(
+        body=body,
+        patch=patch,
+        logger=logger,
+        failure=f"deleting the monitor on {table} failed",
+        run=lambda: modelmonitor.delete(spec, connect=connect, recorded=_recorded(body.status)),
+    )
     WAITERS.forget(str(body.meta["uid"]))
-    handling.forget(body.meta)
 
 
 def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, indices: Mapping[str, Any]) -> None:

@@ -25,13 +25,12 @@ from controller.kinds.servingendpoint import refs
 from controller.kinds.servingendpoint.external import DatabricksServing
 from controller.kinds.servingendpoint.model import ServingEndpointSpec
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.handlers import CONNECTIONS
+from controller.kinds.workspace.handlers import CONNECTIONS, databricks_client
 from controller.settings import TIMER_INTERVAL
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 KIND = "ServingEndpoint"
-DELETE_RETRY_SECONDS = 15
 NOT_DATABRICKS = "ServingEndpoint needs a Databricks Workspace"
 
 
@@ -80,26 +79,19 @@ def servingendpoint_drift(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logge
 
 @kopf.on.delete(GROUP, VERSION, "servingendpoints")
 def servingendpoint_deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
-    workspaces: kopf.Index[Any, Any] = kwargs["workspaces"]  # kopf passes indices by their name
     spec = ServingEndpointSpec.model_validate(dict(body.spec))
+    namespace = str(body.meta["namespace"])
 
     def connect() -> endpoint.Serving:
-        view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
-        waiting = lookup.waiting(spec.workspace_ref.name, view)
-        if waiting is not None:
-            raise errors.Unavailable(waiting.ready.message)
-        serving = _serving(body, spec, view)
-        if serving is None:
-            raise errors.Rejected(NOT_DATABRICKS)
-        return serving
+        return DatabricksServing(databricks_client(kwargs["workspaces"], namespace, spec.workspace_ref.name, kind=KIND))
 
-    try:
-        done = endpoint.delete(spec, connect=connect, owner=_owner(body))
-    except errors.ExternalError as exc:
-        handling.deletion_failed(body=body, patch=patch, message=f"deleting {spec.endpoint_name} failed: {exc}")
-        raise kopf.TemporaryError(str(exc), delay=DELETE_RETRY_SECONDS) from exc
-    logger.info(done)
-    handling.forget(body.meta)
+    handling.delete_external(
+        body=body,
+        patch=patch,
+        logger=logger,
+        failure=f"deleting {spec.endpoint_name} failed",
+        run=lambda: endpoint.delete(spec, connect=connect, owner=_owner(body)),
+    )
     SEEN.forget(str(body.meta["uid"]))
 
 

@@ -6,9 +6,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 import kopf
+from databricks.sdk import WorkspaceClient
 
 from controller import handling
 from controller.api.crd import GROUP, VERSION
+from controller.clients import errors
 from controller.kinds.workspace import lookup
 from controller.kinds.workspace.connections import Connections
 from controller.kinds.workspace.model import WorkspaceSpec
@@ -58,3 +60,17 @@ def _check(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger) -> None:
             was_connected=bool(body.status.get("connected")),
         ),
     )
+
+
+def databricks_client(workspaces: kopf.Index[Any, Any], namespace: str, name: str, *, kind: str) -> WorkspaceClient:
+    """The client for a referenced Databricks Workspace; errors.Unavailable while it cannot be used yet."""
+    view = lookup.find(workspaces.get((namespace, name)))
+    waiting = lookup.waiting(name, view)
+    if waiting is not None:
+        raise errors.Unavailable(waiting.ready.message)
+    assert view is not None
+    assert view.spec is not None
+    connection = CONNECTIONS.get(namespace, name, view.spec)
+    if connection.databricks is None:
+        raise errors.Rejected(f"{kind} needs a Databricks Workspace; {name} is an MLflow one")
+    return connection.databricks
