@@ -38,8 +38,17 @@ crds: install
 sandbox: install binaries
 	$(BIN)/mlopsctl sandbox
 
-bench: install binaries
-	$(BIN)/python -m benchmarks
+# The controller under benchmark runs from an environment with the runtime dependencies only
+# (mlflow-skinny, not the full mlflow the tests need), as it does in production.
+RUNTIME := .cache/venv-runtime
+$(RUNTIME)/.installed: pyproject.toml
+	$(PYTHON) -m venv $(RUNTIME)
+	$(RUNTIME)/bin/pip install --quiet --upgrade pip
+	$(RUNTIME)/bin/pip install --quiet -e .
+	touch $@
+
+bench: install binaries $(RUNTIME)/.installed
+	MLOPS_CONTROLLER_PYTHON=$(RUNTIME)/bin/python $(BIN)/python -m benchmarks
 
 clean:
 	rm -rf $(VENV) .cache .sandbox

@@ -44,7 +44,10 @@ def main() -> int:
 
         baseline = _converge(kubectl, "noop", args.models, _noop_operator(cluster.kubeconfig_path, work), emulator)
         controller = ControllerProcess(
-            kubeconfig=cluster.kubeconfig_path, log_path=work / "controller.log", timer_interval=2.0
+            python=os.environ.get("MLOPS_CONTROLLER_PYTHON", sys.executable),
+            kubeconfig=cluster.kubeconfig_path,
+            log_path=work / "controller.log",
+            timer_interval=2.0,
         )
         with controller:
             measured = _converge(kubectl, "ctl", args.models, None, emulator)
@@ -52,12 +55,14 @@ def main() -> int:
                 f"convergence: {args.models} MLModels Ready in {measured:.1f}s with the controller, "
                 f"{baseline:.1f}s with a do-nothing kopf operator: ratio {measured / baseline:.2f}"
             )
-            reads, writes = _steady_state(emulator, args.drift_intervals)
+            reads, writes, calls = _steady_state(emulator, args.drift_intervals)
             per_cr = reads / args.models / args.drift_intervals
             print(
                 f"steady state: {reads} reads, {writes} writes over {args.drift_intervals} drift intervals "
                 f"of {DRIFT_INTERVAL_SECONDS}s for {args.models} MLModels: {per_cr:.2f} reads per resource per interval"
             )
+            for call, count in sorted(calls.items(), key=lambda item: -item[1]):
+                print(f"  {count / args.models / args.drift_intervals:.2f} per resource per interval: {call}")
             extra = args.memory_models - args.models
             if extra > 0:
                 _converge(kubectl, "mem", extra, None, emulator)
@@ -84,17 +89,17 @@ def _converge(
     if operator is not None:
         operator.terminate()
         operator.wait(timeout=30)
-        kubectl("delete", "namespace", namespace, "--wait=false")
+        kubectl("delete", "namespace", namespace, "--timeout=600s")  # gone before the controller starts
     return elapsed
 
 
-def _steady_state(emulator: Emulator, intervals: int) -> tuple[int, int]:
-    """External reads and writes while nothing changes, over whole drift intervals."""
+def _steady_state(emulator: Emulator, intervals: int) -> tuple[int, int, dict[str, int]]:
+    """External reads and writes while nothing changes, over whole drift intervals, and the calls by path."""
     time.sleep(DRIFT_INTERVAL_SECONDS * 2)  # let the first drift checks after convergence pass
     emulator.reset_counters()
     time.sleep(DRIFT_INTERVAL_SECONDS * intervals)
     counted = emulator.counters(prefix="/api/")
-    return int(counted["reads"]), int(counted["writes"])
+    return int(counted["reads"]), int(counted["writes"]), dict(counted["calls"])
 
 
 def _model(namespace: str, prefix: str, index: int) -> dict[str, Any]:

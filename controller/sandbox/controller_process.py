@@ -25,12 +25,14 @@ class ControllerProcess:
         timer_interval: float = 1.0,
         extra_env: dict[str, str] | None = None,
         args: Sequence[str] = (),
+        python: str = sys.executable,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.log_path = log_path
         self.timer_interval = timer_interval
         self.extra_env = extra_env or {}
         self.args = list(args)  # more `mlopsctl run` options, e.g. ["-n", "team-a"]
+        self.python = python  # a runtime-only environment measures what production runs
         self.metrics_port, self.health_port = free_loopback_ports(2)
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -52,7 +54,7 @@ class ControllerProcess:
 
     def start(self) -> Self:
         command = [
-            sys.executable,
+            self.python,
             "-m",
             "controller",
             "run",
