@@ -71,9 +71,14 @@ def kubectl(kubeconfig: Path, controller: ControllerProcess) -> Iterator[Kubectl
     namespace = f"t-{uuid.uuid4().hex[:8]}"
     admin = Kubectl(kubeconfig)
     admin("create", "namespace", namespace)
-    yield Kubectl(kubeconfig, namespace)
+    scoped = Kubectl(kubeconfig, namespace)
+    yield scoped
     if not controller.running:
         controller.start()
+    # No namespace controller runs on the local API server, so a deleted namespace keeps its
+    # resources: delete them first (their deletionPolicy needs the Workspaces), then the rest.
+    scoped("delete", "mlmodels,servingendpoints,mljobs,modelmonitors", "--all", "--timeout=30s", check=False)
+    scoped("delete", "workspaces", "--all", "--timeout=30s", check=False)
     admin("delete", "namespace", namespace, "--wait=false")
 
 
