@@ -10,7 +10,7 @@ ENV PIP_NO_CACHE_DIR=1 \
 RUN python -m venv /opt/venv
 ENV PATH=/opt/venv/bin:$PATH
 WORKDIR /src
-COPY pyproject.toml ./
+COPY pyproject.toml README.md ./
 COPY controller ./controller
 # Install the package and its runtime dependencies only (no test extras), then drop the installers.
 RUN pip install . \
