@@ -47,22 +47,23 @@ class _Registry:
         return due is not None and time.monotonic() >= due
 
     def record_ready(self, kind: str, uid: str, status: str) -> None:
+        """Move the resource between the gauge's (kind, status) counts; O(1) per reconcile."""
         with self._guard:
+            previous = self._ready.get(uid)
+            if previous == (kind, status):
+                return
+            if previous is not None:
+                metrics.CONDITION.labels(kind=previous[0], status=previous[1]).dec()
             self._ready[uid] = (kind, status)
-            counts: dict[tuple[str, str], int] = {}
-            for key in self._ready.values():
-                counts[key] = counts.get(key, 0) + 1
-        for (k, s), n in counts.items():
-            metrics.CONDITION.labels(kind=k, status=s).set(n)
-        for s in ("True", "False"):
-            if (kind, s) not in counts:
-                metrics.CONDITION.labels(kind=kind, status=s).set(0)
+            metrics.CONDITION.labels(kind=kind, status=status).inc()
 
     def forget(self, uid: str) -> None:
         with self._guard:
             self._locks.pop(uid, None)
             self._due.pop(uid, None)
-            self._ready.pop(uid, None)
+            previous = self._ready.pop(uid, None)
+            if previous is not None:
+                metrics.CONDITION.labels(kind=previous[0], status=previous[1]).dec()
 
 
 REGISTRY = _Registry()
