@@ -15,14 +15,12 @@ from controller.kinds.mljob.external import DatabricksJobs
 from controller.kinds.mljob.model import LastRun, MLJobSpec
 from controller.kinds.mljob.observed import ObservedRun
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.handlers import CONNECTIONS, databricks_client
+from controller.kinds.workspace.handlers import NotUsable, databricks, databricks_client
 from controller.settings import TIMER_INTERVAL
-from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 KIND = "MLJob"
 RUN_POLL_SECONDS = 30.0
-NOT_DATABRICKS = "MLJob needs a Databricks Workspace"
 
 
 @kopf.on.resume(GROUP, VERSION, "mljobs")
@@ -61,13 +59,10 @@ def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspac
     drift = view.drift_seconds if view else lookup.DEFAULT_DRIFT_SECONDS
 
     def run() -> Outcome:
-        waiting = lookup.waiting(spec.workspace_ref.name, view)
-        if waiting is not None:
-            return waiting
-        jobs = _jobs(body, spec, view)
-        if jobs is None:
-            verdict = c.Verdict(False, c.UNSUPPORTED, NOT_DATABRICKS)
-            return Outcome(ready=verdict, synced=verdict)
+        try:
+            jobs = DatabricksJobs(databricks(view, str(body.meta["namespace"]), spec.workspace_ref.name, kind=KIND))
+        except NotUsable as exc:
+            return exc.outcome
         request = mljob.Request(
             owner=f"{body.meta['namespace']}/{body.meta['name']}",
             uid=str(body.meta["uid"]),
@@ -79,13 +74,6 @@ def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspac
         return mljob.reconcile(spec, jobs=jobs, request=request)
 
     handling.reconcile(kind=KIND, body=body, patch=patch, logger=logger, drift_seconds=drift, run=run)
-
-
-def _jobs(body: kopf.Body, spec: MLJobSpec, view: lookup.WorkspaceView | None) -> DatabricksJobs | None:
-    assert view is not None
-    assert view.spec is not None
-    connection = CONNECTIONS.get(str(body.meta["namespace"]), spec.workspace_ref.name, view.spec)
-    return DatabricksJobs(connection.databricks) if connection.databricks is not None else None
 
 
 def _recorded(status: Mapping[str, Any]) -> mljob.Recorded:

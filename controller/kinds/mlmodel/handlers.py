@@ -14,9 +14,8 @@ from controller.kinds.mlmodel.external import MlflowRegistry
 from controller.kinds.mlmodel.model import MLModelSpec
 from controller.kinds.mlmodel.unity_catalog import UnityCatalogRegistry
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.handlers import CONNECTIONS
+from controller.kinds.workspace.handlers import NotUsable, connection
 from controller.settings import TIMER_INTERVAL
-from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 KIND = "MLModel"
@@ -42,10 +41,10 @@ def mlmodel_deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **k
 
     def connect() -> mlmodel.Registry:
         view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
-        waiting = lookup.waiting(spec.workspace_ref.name, view)
-        if waiting is not None:
-            raise errors.Unavailable(waiting.ready.message)
-        return _registry(body, spec, view)
+        try:
+            return _registry(body, spec, view)
+        except NotUsable as exc:
+            raise errors.Unavailable(str(exc)) from exc
 
     handling.delete_external(
         body=body,
@@ -61,14 +60,10 @@ def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspac
     view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
 
     def run() -> Outcome:
-        waiting = lookup.waiting(spec.workspace_ref.name, view)
-        if waiting is not None:
-            return waiting
         try:
             registry = _registry(body, spec, view)
-        except errors.ExternalError as exc:
-            verdict = c.Verdict(False, c.CONNECTION_FAILED, f"Workspace {spec.workspace_ref.name}: {exc}")
-            return Outcome(ready=verdict, synced=verdict, retry_after=lookup.RETRY_SECONDS)
+        except NotUsable as exc:
+            return exc.outcome
         request = mlmodel.Request(owner=_owner(body), spec_changed=handling.spec_changed(body))
         return mlmodel.reconcile(spec, registry=registry, request=request)
 
@@ -77,14 +72,12 @@ def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspac
 
 
 def _registry(body: kopf.Body, spec: MLModelSpec, view: lookup.WorkspaceView | None) -> mlmodel.Registry:
-    """MLflow's registry for an MLflow Workspace, Unity Catalog for a Databricks one."""
-    assert view is not None
-    assert view.spec is not None
-    connection = CONNECTIONS.get(str(body.meta["namespace"]), spec.workspace_ref.name, view.spec)
-    if connection.databricks is not None:
-        return UnityCatalogRegistry(connection.databricks)
-    assert connection.mlflow is not None
-    return MlflowRegistry(connection.mlflow)
+    """MLflow's registry for an MLflow Workspace, Unity Catalog for a Databricks one; NotUsable otherwise."""
+    found = connection(view, str(body.meta["namespace"]), spec.workspace_ref.name)
+    if found.databricks is not None:
+        return UnityCatalogRegistry(found.databricks)
+    assert found.mlflow is not None
+    return MlflowRegistry(found.mlflow)
 
 
 def _owner(body: kopf.Body) -> str:

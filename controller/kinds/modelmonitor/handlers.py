@@ -23,14 +23,13 @@ from controller.kinds.modelmonitor.external import DatabricksMonitors
 from controller.kinds.modelmonitor.model import LastRefresh, ModelMonitorSpec
 from controller.kinds.modelmonitor.observed import EndpointView, ObservedRefresh
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.handlers import CONNECTIONS, databricks_client
+from controller.kinds.workspace.handlers import NotUsable, databricks, databricks_client
 from controller.settings import TIMER_INTERVAL
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 KIND = "ModelMonitor"
 POLL_SECONDS = 15.0
-NOT_DATABRICKS = "ModelMonitor needs a Databricks Workspace"
 
 
 class _Waiters:
@@ -127,13 +126,10 @@ def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, indices:
         return next((o for o in claims.get(table_id, ()) if o != owner), None)
 
     def run() -> Outcome:
-        waiting = lookup.waiting(spec.workspace_ref.name, view)
-        if waiting is not None:
-            return waiting
-        monitors = _monitors(body, spec, view)
-        if monitors is None:
-            verdict = c.Verdict(False, c.UNSUPPORTED, NOT_DATABRICKS)
-            return Outcome(ready=verdict, synced=verdict)
+        try:
+            monitors = DatabricksMonitors(databricks(view, namespace, spec.workspace_ref.name, kind=KIND))
+        except NotUsable as exc:
+            return exc.outcome
         endpoint = None
         if spec.endpoint_ref is not None:
             endpoint = _endpoint(indices["modelmonitor_endpoints"].get((namespace, spec.endpoint_ref.name)))
@@ -173,13 +169,6 @@ def _endpoint(entries: Any) -> EndpointView | None:
             inference_table_name=entry["table"], ready=bool(entry["ready"]), capture_declared=bool(entry["capture"])
         )
     return None
-
-
-def _monitors(body: kopf.Body, spec: ModelMonitorSpec, view: lookup.WorkspaceView | None) -> DatabricksMonitors | None:
-    assert view is not None
-    assert view.spec is not None
-    connection = CONNECTIONS.get(str(body.meta["namespace"]), spec.workspace_ref.name, view.spec)
-    return DatabricksMonitors(connection.databricks) if connection.databricks is not None else None
 
 
 def _recorded(status: Mapping[str, Any]) -> modelmonitor.Recorded:

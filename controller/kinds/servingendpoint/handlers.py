@@ -19,19 +19,16 @@ import kopf
 
 from controller import handling
 from controller.api.crd import GROUP, VERSION
-from controller.clients import errors
 from controller.kinds.servingendpoint import reconcile as endpoint
 from controller.kinds.servingendpoint import refs
 from controller.kinds.servingendpoint.external import DatabricksServing
 from controller.kinds.servingendpoint.model import ServingEndpointSpec
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.handlers import CONNECTIONS, databricks_client
+from controller.kinds.workspace.handlers import NotUsable, databricks, databricks_client
 from controller.settings import TIMER_INTERVAL
-from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 KIND = "ServingEndpoint"
-NOT_DATABRICKS = "ServingEndpoint needs a Databricks Workspace"
 
 
 class _Seen:
@@ -109,17 +106,12 @@ def _reconcile(
     SEEN.remember(str(body.meta["uid"]), endpoint.desired_versions(spec, followed))
 
     def run() -> Outcome:
-        waiting = lookup.waiting(spec.workspace_ref.name, view)
-        if waiting is not None:
-            return waiting
         try:
-            serving = _serving(body, spec, view)
-        except errors.ExternalError as exc:
-            verdict = c.Verdict(False, c.CONNECTION_FAILED, f"Workspace {spec.workspace_ref.name}: {exc}")
-            return Outcome(ready=verdict, synced=verdict, retry_after=lookup.RETRY_SECONDS)
-        if serving is None:
-            verdict = c.Verdict(False, c.UNSUPPORTED, NOT_DATABRICKS)
-            return Outcome(ready=verdict, synced=verdict)
+            serving = DatabricksServing(
+                databricks(view, str(body.meta["namespace"]), spec.workspace_ref.name, kind=KIND)
+            )
+        except NotUsable as exc:
+            return exc.outcome
         status = body.status
         request = endpoint.Request(
             owner=_owner(body),
@@ -157,13 +149,6 @@ def _followed(body: kopf.Body, spec: ServingEndpointSpec, models: kopf.Index[Any
 
 def _recorded_versions(status: Mapping[str, Any]) -> dict[str, int | None]:
     return {str(e.get("name")): e.get("desiredVersion") for e in status.get("servedEntities") or []}
-
-
-def _serving(body: kopf.Body, spec: ServingEndpointSpec, view: lookup.WorkspaceView | None) -> DatabricksServing | None:
-    assert view is not None
-    assert view.spec is not None
-    connection = CONNECTIONS.get(str(body.meta["namespace"]), spec.workspace_ref.name, view.spec)
-    return DatabricksServing(connection.databricks) if connection.databricks is not None else None
 
 
 def _owner(body: kopf.Body) -> str:
