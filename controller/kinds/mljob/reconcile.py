@@ -25,7 +25,7 @@ from controller.kinds.mljob.diff import canonical, differences, fingerprint
 from controller.kinds.mljob.model import MLJobSpec
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
 from controller.status import conditions as c
-from controller.status.outcome import Note, Outcome
+from controller.status.outcome import Note, Outcome, failure, record_change
 
 Json = dict[str, Any]
 
@@ -96,21 +96,10 @@ class _Run:
         return fingerprint(self.desired)
 
     def changed(self, what: str) -> None:
-        """Record a write; one made while the spec generation was already applied corrects drift."""
-        if self.request.spec_changed:
-            self.notes.append(Note("Updated", what))
-        else:
-            self.corrections += 1
-            self.notes.append(Note("DriftCorrected", what))
+        self.corrections += record_change(self.notes, what, spec_changed=self.request.spec_changed)
 
     def failed(self, reason: str, message: str, *, retry: float | None, synced: bool = False) -> Outcome:
-        return Outcome(
-            ready=c.Verdict(False, reason, message),
-            synced=c.Verdict(synced, c.RECONCILED if synced else reason, "" if synced else message),
-            notes=(*self.notes, Note(reason, message, warning=True)),
-            retry_after=retry,
-            drift_corrections=self.corrections,
-        )
+        return failure(reason, message, notes=self.notes, retry=retry, corrections=self.corrections, synced=synced)
 
 
 def desired_settings(spec: MLJobSpec, *, owner: str, uid: str) -> Json:

@@ -20,7 +20,7 @@ from controller.clients import errors
 from controller.kinds.mlmodel.model import MLModelSpec, VersionSpec
 from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
 from controller.status import conditions as c
-from controller.status.outcome import Note, Outcome
+from controller.status.outcome import Note, Outcome, failure, record_change
 
 TAG_PREFIX = "mlops.gitops.dev"
 OWNER_TAG = f"{TAG_PREFIX}/owner"
@@ -87,12 +87,7 @@ class _Run:
         return self.spec.registered_name
 
     def changed(self, what: str) -> None:
-        """Record a change the controller made; out-of-band changes count as drift."""
-        if self.request.spec_changed:
-            self.notes.append(Note("Updated", what))
-        else:
-            self.corrections += 1
-            self.notes.append(Note("DriftCorrected", what))
+        self.corrections += record_change(self.notes, what, spec_changed=self.request.spec_changed)
 
     def differs(self, what: str) -> bool:
         """Under ObserveOnly, record a difference and tell the caller not to act."""
@@ -399,12 +394,7 @@ def _outcome(
 
 
 def _failed(run: _Run, reason: str, message: str, *, retry: float | None, synced: bool = False) -> Outcome:
-    return Outcome(
-        ready=c.Verdict(False, reason, message),
-        synced=c.Verdict(synced, c.RECONCILED if synced else reason, "" if synced else message),
-        notes=(*run.notes, Note(reason, message, warning=True)),
-        retry_after=retry,
-    )
+    return failure(reason, message, notes=run.notes, retry=retry, corrections=run.corrections, synced=synced)
 
 
 def _ownership_tags(owner: str) -> dict[str, str]:

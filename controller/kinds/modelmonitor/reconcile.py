@@ -30,7 +30,7 @@ from controller.clients import errors
 from controller.kinds.modelmonitor.model import ModelMonitorSpec
 from controller.kinds.modelmonitor.observed import EndpointView, ObservedMonitor, ObservedRefresh
 from controller.status import conditions as c
-from controller.status.outcome import Note, Outcome
+from controller.status.outcome import Note, Outcome, failure, record_change
 
 Json = dict[str, Any]
 
@@ -219,22 +219,10 @@ class _Run:
         return self.spec.management_policy == "ObserveOnly"
 
     def changed(self, what: str, *, drift: str) -> None:
-        """Record a write; one made while the spec generation was already applied corrects drift."""
-        if self.request.spec_changed:
-            self.notes.append(Note("Updated", what))
-        else:
-            self.corrections += 1
-            self.notes.append(Note("DriftCorrected", drift))
+        self.corrections += record_change(self.notes, what, spec_changed=self.request.spec_changed, drift=drift)
 
     def failed(self, reason: str, message: str, *, retry: float | None, observed: Json | None = None) -> Outcome:
-        return Outcome(
-            ready=c.Verdict(False, reason, message),
-            synced=c.Verdict(False, reason, message),
-            observed=observed or {},
-            notes=(*self.notes, Note(reason, message, warning=True)),
-            retry_after=retry,
-            drift_corrections=self.corrections,
-        )
+        return failure(reason, message, notes=self.notes, retry=retry, corrections=self.corrections, observed=observed)
 
     def refused(self, reason: str, message: str) -> Outcome:
         """Ready=False for something only a person can settle; Synced stays True (nothing failed to apply)."""

@@ -41,7 +41,7 @@ from controller.kinds.servingendpoint.observed import (
 )
 from controller.kinds.servingendpoint.refs import ModelView
 from controller.status import conditions as c
-from controller.status.outcome import Note, Outcome
+from controller.status.outcome import Note, Outcome, failure, record_change
 
 TAG_PREFIX = "mlops.gitops.dev"
 OWNER_TAG = f"{TAG_PREFIX}/owner"
@@ -165,21 +165,10 @@ class _Run:
         return self.request.applied_generation != self.request.generation
 
     def changed(self, what: str) -> None:
-        """Record a write; one made while the spec generation was already applied corrects drift."""
-        if self.spec_changed:
-            self.notes.append(Note("Updated", what))
-        else:
-            self.corrections += 1
-            self.notes.append(Note("DriftCorrected", what))
+        self.corrections += record_change(self.notes, what, spec_changed=self.spec_changed)
 
     def failed(self, reason: str, message: str, *, retry: float | None) -> Outcome:
-        return Outcome(
-            ready=c.Verdict(False, reason, message),
-            synced=c.Verdict(False, reason, message),
-            notes=(*self.notes, Note(reason, message, warning=True)),
-            retry_after=retry,
-            drift_corrections=self.corrections,
-        )
+        return failure(reason, message, notes=self.notes, retry=retry, corrections=self.corrections)
 
 
 def reconcile(spec: ServingEndpointSpec, *, serving: Serving, request: Request) -> Outcome:
