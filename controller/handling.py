@@ -22,6 +22,8 @@ from controller.clients import errors
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
+DELETE_RETRY_SECONDS = 15
+
 
 class _Registry:
     """Per-resource locks, due times and last Ready status (for the condition gauge)."""
@@ -115,9 +117,6 @@ def status_patch(outcome: Outcome, *, status: Mapping[str, Any], generation: int
         "observedGeneration": generation,
         "lastObservedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
-
-
-DELETE_RETRY_SECONDS = 15
 
 
 def delete_external(
