@@ -15,6 +15,7 @@ class FakeRegistry:
     writes: list[str] = field(default_factory=list)
     missing_sources: set[str] = field(default_factory=set)
     down: bool = False
+    refuse: dict[str, errors.ExternalError] = field(default_factory=dict)  # call name → error it raises
     creates_versions: bool = True
 
     def seed(
@@ -34,9 +35,11 @@ class FakeRegistry:
             for n in range(1, versions + 1)
         ]
 
-    def _check(self) -> None:
+    def _check(self, call: str = "") -> None:
         if self.down:
             raise errors.Unavailable("connection refused")
+        if call in self.refuse:
+            raise self.refuse[call]
 
     def _model(self, name: str) -> ObservedModel:
         if name not in self.models:
@@ -44,12 +47,12 @@ class FakeRegistry:
         return self.models[name]
 
     def get_model(self, name: str) -> ObservedModel | None:
-        self._check()
+        self._check("get_model")
         model = self.models.get(name)
         return None if model is None else replace(model, tags=dict(model.tags), aliases=dict(model.aliases))
 
     def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None:
-        self._check()
+        self._check("create_model")
         if name in self.models:
             raise errors.AlreadyExists(f"Registered Model (name={name}) already exists.")
         self.models[name] = ObservedModel(name=name, description=description or "", tags=dict(tags), aliases={})
@@ -69,13 +72,13 @@ class FakeRegistry:
         self.writes.append(f"delete_tag {key}")
 
     def list_versions(self, name: str) -> list[ObservedVersion]:
-        self._check()
+        self._check("list_versions")
         return list(self.versions.get(name, []))
 
     def create_version(
         self, name: str, source: SourceRequest, *, tags: dict[str, str], description: str | None
     ) -> ObservedVersion:
-        self._check()
+        self._check("create_version")
         if source.key in self.missing_sources:
             raise errors.NotFound(f"Logged model {source.model_id} not found")
         existing = self.versions.setdefault(name, [])

@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from controller.clients import errors
 from controller.kinds.mlmodel import reconcile as r
 from controller.kinds.mlmodel.model import MLModelSpec
 from tests.unit.fake_registry import FakeRegistry
@@ -209,3 +210,20 @@ def test_where_training_registers_versions_they_are_found_by_run_and_never_creat
     ready = run(registry, model)
     assert ready.ready.ok
     assert registry.models["fraud"].aliases == {"champion": 4}
+
+
+@pytest.mark.parametrize(
+    "error",
+    [
+        errors.Rejected("Registered model name 'fraud' is not valid"),
+        errors.AlreadyExists("Registered Model (name=fraud) already exists."),
+    ],
+    ids=["rejected", "already-exists"],
+)
+def test_a_refused_create_model_ends_in_status_not_an_exception(error: errors.ExternalError) -> None:
+    registry = FakeRegistry()
+    registry.refuse["create_model"] = error
+    outcome = run(registry, spec(description="d"))
+    assert (outcome.ready.ok, outcome.synced.ok, outcome.ready.reason) == (False, False, "ExternalRejected")
+    assert str(error) in outcome.ready.message
+    assert [n.reason for n in outcome.notes if n.warning] == ["ExternalRejected"]
