@@ -10,10 +10,13 @@ STAMP := $(VENV)/.installed
 
 .PHONY: install binaries lint test test-fast sandbox bench crds clean
 
+# The wheel carries controller/ only; a .pth puts the checkout on the dev venv's path so that
+# sandbox/, tests/ and benchmarks/ import from any working directory (subprocesses too).
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
 	$(BIN)/pip install --quiet -e '.[test]'
+	echo '$(CURDIR)' > "$$($(BIN)/python -c 'import sysconfig; print(sysconfig.get_path("purelib"))')/mlops-gitops-checkout.pth"
 	touch $(STAMP)
 
 install: $(STAMP)
@@ -22,7 +25,7 @@ binaries:
 	bash tests/cluster/build.sh
 
 lint: install
-	$(BIN)/ruff check controller tests benchmarks
+	$(BIN)/ruff check controller sandbox tests benchmarks
 	$(BIN)/mypy
 	$(BIN)/mlopsctl crds --check
 
@@ -36,7 +39,7 @@ crds: install
 	$(BIN)/mlopsctl crds
 
 sandbox: install binaries
-	$(BIN)/mlopsctl sandbox
+	$(BIN)/python -m sandbox
 
 # The controller under benchmark runs from an environment with the runtime dependencies only
 # (mlflow-skinny, not the full mlflow the tests need), as it does in production.

@@ -20,9 +20,9 @@ from typing import Any
 
 import yaml
 
-from controller.sandbox.cluster import LocalCluster, repo_root
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.cluster import LocalCluster, repo_root
+from sandbox.controller_process import ControllerProcess
+from sandbox.databricks import DEFAULT_TOKEN, Emulator
 
 DRIFT_INTERVAL_SECONDS = 10
 

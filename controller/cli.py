@@ -1,4 +1,4 @@
-"""`mlopsctl`: run the controller, generate the CRDs, validate manifests offline, run a local sandbox."""
+"""`mlopsctl`: run the controller, generate the CRDs, validate manifests offline."""
 
 from __future__ import annotations
 
@@ -43,22 +43,7 @@ def main(argv: list[str] | None = None) -> int:
     validate = commands.add_parser("validate", help="check manifests offline against the CRD models")
     validate.add_argument("paths", nargs="+", type=Path, help="YAML files or folders")
 
-    sandbox = commands.add_parser("sandbox", help="run everything locally with the examples applied")
-    sandbox.add_argument("--work-dir", type=Path, default=Path(".sandbox"), help="where state and logs go")
-    sandbox.add_argument("--mlflow-port", type=int, default=5000)
-    sandbox.add_argument("--databricks-port", type=int, default=8765)
-    sandbox.add_argument("--once", action="store_true", help="exit after printing the resources")
-
     args = parser.parse_args(argv)
-    if args.command == "sandbox":
-        from controller.sandbox import environment
-
-        return environment.run(
-            work_dir=args.work_dir.resolve(),
-            mlflow_port=args.mlflow_port,
-            databricks_port=args.databricks_port,
-            once=args.once,
-        )
     if args.command == "run":
         return _run(args)
     if args.command == "crds":

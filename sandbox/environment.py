@@ -1,4 +1,4 @@
-"""`mlopsctl sandbox`: the whole system on one machine, with the examples applied.
+"""`python -m sandbox` (`make sandbox`): the whole system on one machine, with the examples applied.
 
 A local etcd + kube-apiserver, a real MLflow server, the Databricks emulator, and
 the controller as its own process. The examples are applied as they are, except
@@ -18,11 +18,11 @@ from typing import Any
 
 import yaml
 
-from controller.sandbox.cluster import LocalCluster, repo_root
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
-from controller.sandbox.mlflow_server import MlflowServer
-from controller.sandbox.training import register_versions
+from sandbox.cluster import LocalCluster, repo_root
+from sandbox.controller_process import ControllerProcess
+from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.mlflow_server import MlflowServer
+from sandbox.training import register_versions
 
 EXAMPLE_FOLDERS = ("mlflow", "databricks")
 READY_TIMEOUT = 120.0

@@ -18,7 +18,7 @@ from pathlib import Path
 from types import TracebackType
 from typing import Self
 
-from controller.sandbox.cluster import free_loopback_ports
+from sandbox.cluster import free_loopback_ports
 
 
 class MlflowServerError(RuntimeError):

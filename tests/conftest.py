@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.sandbox.mlflow_server import MlflowServer
+from sandbox.mlflow_server import MlflowServer
 
 
 @pytest.fixture(scope="session")

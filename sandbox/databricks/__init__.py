@@ -4,7 +4,7 @@ The controller (and the tests) reach it through the real `databricks-sdk`, as
 they would reach a workspace. See README.md in this folder.
 """
 
-from controller.sandbox.databricks.server import DEFAULT_TOKEN, DEFAULT_USER, Emulator
-from controller.sandbox.databricks.state import Timings
+from sandbox.databricks.server import DEFAULT_TOKEN, DEFAULT_USER, Emulator
+from sandbox.databricks.state import Timings
 
 __all__ = ["DEFAULT_TOKEN", "DEFAULT_USER", "Emulator", "Timings"]

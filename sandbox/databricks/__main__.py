@@ -1,4 +1,4 @@
-"""Run the emulator as a process: `python -m controller.sandbox.databricks --port 8765`.
+"""Run the emulator as a process: `python -m sandbox.databricks --port 8765`.
 
 Prints the workspace URL on the first line of stdout, then serves until
 interrupted (SIGINT or SIGTERM).
@@ -12,8 +12,8 @@ import signal
 import threading
 from collections.abc import Sequence
 
-from controller.sandbox.databricks.server import DEFAULT_TOKEN, DEFAULT_USER, Emulator
-from controller.sandbox.databricks.state import Timings
+from sandbox.databricks.server import DEFAULT_TOKEN, DEFAULT_USER, Emulator
+from sandbox.databricks.state import Timings
 
 
 def _pair(value: str, sep: str) -> tuple[str, str]:
@@ -24,7 +24,7 @@ def _pair(value: str, sep: str) -> tuple[str, str]:
 
 
 def parse(argv: Sequence[str] | None = None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(prog="python -m controller.sandbox.databricks", description=__doc__)
+    parser = argparse.ArgumentParser(prog="python -m sandbox.databricks", description=__doc__)
     parser.add_argument("--host", default="127.0.0.1", help="address to listen on (default: loopback)")
     parser.add_argument("--port", type=int, default=0, help="port (default: any free port)")
     parser.add_argument(

@@ -14,7 +14,7 @@ import binascii
 import dataclasses
 import zlib
 
-from controller.sandbox.databricks.state import ApiError, Clock, Json, Request, Route, new_hex_id
+from sandbox.databricks.state import ApiError, Clock, Json, Request, Route, new_hex_id
 
 UNAUTHENTICATED = ApiError(
     401, "UNAUTHENTICATED", "Credential was not sent or was of an unsupported type for this API."

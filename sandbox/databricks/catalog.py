@@ -11,7 +11,7 @@ import dataclasses
 import re
 from typing import Any
 
-from controller.sandbox.databricks.state import (
+from sandbox.databricks.state import (
     ApiError,
     Clock,
     Json,

@@ -13,7 +13,7 @@ import random
 from collections import Counter
 from typing import Any
 
-from controller.sandbox.databricks.state import ApiError, Json, invalid
+from sandbox.databricks.state import ApiError, Json, invalid
 
 _FAULT_CODES = {
     409: ("RESOURCE_CONFLICT", "Conflict (injected by the emulator)."),

@@ -13,7 +13,7 @@ import dataclasses
 import re
 from typing import Any
 
-from controller.sandbox.databricks.state import (
+from sandbox.databricks.state import (
     ApiError,
     Clock,
     Json,

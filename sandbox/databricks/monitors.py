@@ -13,8 +13,8 @@ import copy
 import dataclasses
 from typing import Any
 
-from controller.sandbox.databricks.catalog import Catalog, Table
-from controller.sandbox.databricks.state import (
+from sandbox.databricks.catalog import Catalog, Table
+from sandbox.databricks.state import (
     ApiError,
     Clock,
     Json,

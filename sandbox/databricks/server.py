@@ -19,13 +19,13 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Any
 
-from controller.sandbox.databricks.auth import Auth
-from controller.sandbox.databricks.catalog import Catalog
-from controller.sandbox.databricks.control import DROP, Controls, Fault
-from controller.sandbox.databricks.jobs import Jobs
-from controller.sandbox.databricks.monitors import Monitors
-from controller.sandbox.databricks.serving import Serving
-from controller.sandbox.databricks.state import (
+from sandbox.databricks.auth import Auth
+from sandbox.databricks.catalog import Catalog
+from sandbox.databricks.control import DROP, Controls, Fault
+from sandbox.databricks.jobs import Jobs
+from sandbox.databricks.monitors import Monitors
+from sandbox.databricks.serving import Serving
+from sandbox.databricks.state import (
     ApiError,
     Clock,
     Handler,

@@ -14,8 +14,8 @@ import dataclasses
 import re
 from typing import Any
 
-from controller.sandbox.databricks.catalog import Catalog
-from controller.sandbox.databricks.state import (
+from sandbox.databricks.catalog import Catalog
+from sandbox.databricks.state import (
     Clock,
     Json,
     Request,

@@ -12,7 +12,7 @@ from typing import Any
 
 import yaml
 
-from controller.sandbox.cluster import find_binary
+from sandbox.cluster import find_binary
 from tests.support import REPO, Kubectl
 
 CHART = REPO / "charts" / "mlops-gitops-controller"

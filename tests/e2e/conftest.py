@@ -14,10 +14,10 @@ from pathlib import Path
 
 import pytest
 
-from controller.sandbox.cluster import BUILD_COMMAND, LocalCluster, missing_binaries
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator, Timings
-from controller.sandbox.mlflow_server import MlflowServer
+from sandbox.cluster import BUILD_COMMAND, LocalCluster, missing_binaries
+from sandbox.controller_process import ControllerProcess
+from sandbox.databricks import DEFAULT_TOKEN, Emulator, Timings
+from sandbox.mlflow_server import MlflowServer
 from tests.e2e.chart import Release
 from tests.support import REPO, Kubectl
 

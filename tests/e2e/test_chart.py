@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 import yaml
 
-from controller.sandbox.cluster import LocalCluster
+from sandbox.cluster import LocalCluster
 from tests.e2e.chart import CHART, Release, helm, render, set_args
 from tests.e2e.conftest import EXISTING_CLUSTER
 from tests.support import REPO, Kubectl

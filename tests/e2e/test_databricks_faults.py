@@ -9,9 +9,9 @@ import pytest
 import yaml
 from databricks.sdk import WorkspaceClient
 
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
-from controller.sandbox.environment import seed_databricks
+from sandbox.controller_process import ControllerProcess
+from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.environment import seed_databricks
 from tests.support import EXAMPLES, Kubectl, metric_sum
 
 pytestmark = pytest.mark.e2e

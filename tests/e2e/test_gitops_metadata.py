@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.databricks import Emulator
+from sandbox.controller_process import ControllerProcess
+from sandbox.databricks import Emulator
 from tests.e2e.conftest import CONTROLLER_NAMESPACE
 from tests.support import Kubectl, wait_until
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.mlflow_server import MlflowServer
-from controller.sandbox.training import register_versions
+from sandbox.controller_process import ControllerProcess
+from sandbox.mlflow_server import MlflowServer
+from sandbox.training import register_versions
 from tests.e2e.chart import Release, can_i
 from tests.e2e.conftest import workspace_manifest
 from tests.support import Kubectl, wait_until

@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.mlflow_server import MlflowServer
+from sandbox.controller_process import ControllerProcess
+from sandbox.mlflow_server import MlflowServer
 from tests.e2e.conftest import workspace_manifest
 from tests.e2e.stall_proxy import StallProxy
 from tests.support import Kubectl, wait_until

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from controller.sandbox.cluster import BUILD_COMMAND, LocalCluster, missing_binaries
+from sandbox.cluster import BUILD_COMMAND, LocalCluster, missing_binaries
 
 pytestmark = pytest.mark.e2e
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 import mlflow
 import pytest
 
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.databricks import Emulator
-from controller.sandbox.mlflow_server import MlflowServer
-from controller.sandbox.training import register_versions
+from sandbox.controller_process import ControllerProcess
+from sandbox.databricks import Emulator
+from sandbox.mlflow_server import MlflowServer
+from sandbox.training import register_versions
 from tests.support import Kubectl, metric_samples, metric_sum, wait_until
 
 pytestmark = pytest.mark.e2e

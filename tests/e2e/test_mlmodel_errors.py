@@ -7,8 +7,8 @@ from pathlib import Path
 import mlflow
 import pytest
 
-from controller.sandbox.mlflow_server import MlflowServer
-from controller.sandbox.training import register_versions
+from sandbox.mlflow_server import MlflowServer
+from sandbox.training import register_versions
 from tests.e2e.conftest import workspace_manifest
 from tests.support import Kubectl, wait_until
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import mlflow
 import pytest
 
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.mlflow_server import MlflowServer
-from controller.sandbox.training import register_versions
+from sandbox.controller_process import ControllerProcess
+from sandbox.mlflow_server import MlflowServer
+from sandbox.training import register_versions
 from tests.support import EXAMPLES, Kubectl, load_example, wait_until
 
 pytestmark = pytest.mark.e2e

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from databricks.sdk import WorkspaceClient
 
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e

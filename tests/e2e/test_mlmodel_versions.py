@@ -5,9 +5,9 @@ from __future__ import annotations
 import mlflow
 import pytest
 
-from controller.sandbox.controller_process import ControllerProcess
-from controller.sandbox.mlflow_server import MlflowServer
-from controller.sandbox.training import LoggedModel, log_model
+from sandbox.controller_process import ControllerProcess
+from sandbox.mlflow_server import MlflowServer
+from sandbox.training import LoggedModel, log_model
 from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e

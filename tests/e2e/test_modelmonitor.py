@@ -11,7 +11,7 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.dataquality import CronSchedule, DataProfilingConfig, Monitor, Refresh
 
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from tests.e2e.conftest import DRIFT_INTERVAL
 from tests.support import Kubectl, load_example, wait_until
 

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from controller.sandbox.cluster import free_loopback_ports
+from sandbox.cluster import free_loopback_ports
 from tests.support import EXAMPLES
 
 pytestmark = pytest.mark.e2e
@@ -21,7 +21,6 @@ def test_sandbox_applies_every_example_and_prints_them_ready(tmp_path: Path) -> 
         [
             sys.executable,
             "-m",
-            "controller",
             "sandbox",
             "--once",
             "--work-dir",

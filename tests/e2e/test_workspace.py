@@ -6,7 +6,7 @@ import base64
 
 import pytest
 
-from controller.sandbox.databricks import Emulator
+from sandbox.databricks import Emulator
 from tests.support import Kubectl
 
 pytestmark = pytest.mark.e2e

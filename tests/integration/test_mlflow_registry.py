@@ -10,9 +10,9 @@ from controller.clients import errors
 from controller.clients.mlflow import MlflowCredentials, connect
 from controller.kinds.mlmodel.external import MlflowRegistry
 from controller.kinds.mlmodel.observed import SourceRequest
-from controller.sandbox.cluster import free_loopback_ports
-from controller.sandbox.mlflow_server import MlflowServer
-from controller.sandbox.training import log_model
+from sandbox.cluster import free_loopback_ports
+from sandbox.mlflow_server import MlflowServer
+from sandbox.training import log_model
 
 pytestmark = pytest.mark.integration
 

@@ -10,7 +10,7 @@ import pytest
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks import DEFAULT_TOKEN, Emulator
 
 T = TypeVar("T")
 

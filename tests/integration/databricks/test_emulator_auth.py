@@ -10,7 +10,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 from databricks.sdk.errors import PermissionDenied
 
-from controller.sandbox.databricks import Emulator
+from sandbox.databricks import Emulator
 
 pytestmark = pytest.mark.integration
 CLIENT_ID = "3f1c1d6e-0000-4000-8000-000000000001"

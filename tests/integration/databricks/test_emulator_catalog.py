@@ -7,7 +7,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceAlreadyExists
 from databricks.sdk.service.catalog import ModelVersionInfoStatus, TableType
 
-from controller.sandbox.databricks import Emulator
+from sandbox.databricks import Emulator
 
 pytestmark = pytest.mark.integration
 MODEL = "main.risk.fraud_detector"

@@ -14,7 +14,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InternalError, ResourceConflict, TooManyRequests
 from databricks.sdk.service.serving import EndpointStateConfigUpdate, ServedEntityInput
 
-from controller.sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks import DEFAULT_TOKEN, Emulator
 
 pytestmark = pytest.mark.integration
 
@@ -155,7 +155,7 @@ def test_concurrent_creates_get_unique_ids(emu: Emulator, w: WorkspaceClient) ->
 
 def test_runs_as_a_process() -> None:
     process = subprocess.Popen(
-        [sys.executable, "-m", "controller.sandbox.databricks", "--token", "dapi-proc=proc@example.com"],
+        [sys.executable, "-m", "sandbox.databricks", "--token", "dapi-proc=proc@example.com"],
         stdout=subprocess.PIPE,
         text=True,
     )

@@ -22,7 +22,7 @@ from databricks.sdk.service.jobs import (
     TerminationCodeCode,
 )
 
-from controller.sandbox.databricks import Emulator
+from sandbox.databricks import Emulator
 
 pytestmark = pytest.mark.integration
 

@@ -27,7 +27,7 @@ from databricks.sdk.service.dataquality import (
     RefreshTrigger,
 )
 
-from controller.sandbox.databricks import Emulator
+from sandbox.databricks import Emulator
 
 pytestmark = pytest.mark.integration
 TABLE = "main.risk.fraud_payload"

@@ -27,7 +27,7 @@ from databricks.sdk.service.serving import (
     TrafficConfig,
 )
 
-from controller.sandbox.databricks import Emulator
+from sandbox.databricks import Emulator
 
 pytestmark = pytest.mark.integration
 MODEL = "main.risk.fraud_detector"
