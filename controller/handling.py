@@ -19,6 +19,7 @@ import kopf
 
 from controller import metrics
 from controller.clients import errors
+from controller.reconciling import errors as reactions
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
@@ -90,7 +91,10 @@ def reconcile(
     generation = int(body.meta.get("generation") or 0)
     with REGISTRY.lock(uid):
         started = time.monotonic()
-        outcome = run()
+        try:
+            outcome = run()
+        except errors.ExternalError as exc:
+            outcome = reactions.escaped(exc)
         metrics.RECONCILE_SECONDS.labels(kind=kind).observe(time.monotonic() - started)
     metrics.RECONCILES.labels(kind=kind, result=_result(outcome)).inc()
     if outcome.drift_corrections:

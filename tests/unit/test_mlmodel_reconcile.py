@@ -9,10 +9,11 @@ import pytest
 from controller.clients import errors
 from controller.kinds.mlmodel import reconcile as r
 from controller.kinds.mlmodel.model import MLModelSpec
+from controller.reconciling import ownership as own
 from tests.unit.fake_registry import FakeRegistry
 
 OWNER = "risk/fraud"
-OURS = {r.OWNER_TAG: OWNER, r.MANAGED_BY_TAG: r.CONTROLLER_NAME}
+OURS = {own.OWNER_TAG: OWNER, own.MANAGED_BY_TAG: own.CONTROLLER_NAME}
 
 
 def spec(**fields: Any) -> MLModelSpec:
@@ -27,7 +28,7 @@ def test_creates_model_with_ownership_tags_description_and_tags() -> None:
     registry = FakeRegistry()
     outcome = run(registry, spec(description="d", tags={"team": "risk"}))
     model = registry.models["fraud"]
-    assert (model.description, model.tags["team"], model.tags[r.OWNER_TAG]) == ("d", "risk", OWNER)
+    assert (model.description, model.tags["team"], model.tags[own.OWNER_TAG]) == ("d", "risk", OWNER)
     assert outcome.ready.ok
     assert outcome.ready.reason == "Reconciled"
     assert [n.reason for n in outcome.notes] == ["Created"]
@@ -52,7 +53,7 @@ def test_second_reconcile_writes_nothing() -> None:
 @pytest.mark.parametrize(
     ("seeded", "adopt", "reason", "writes"),
     [
-        ({r.OWNER_TAG: "other/model"}, True, "OwnedByAnother", []),
+        ({own.OWNER_TAG: "other/model"}, True, "OwnedByAnother", []),
         ({}, False, "AdoptionRequired", []),
     ],
     ids=["owned-by-another-cr", "unowned-without-adopt"],
@@ -71,7 +72,7 @@ def test_adopts_unowned_model_when_asked() -> None:
     registry.seed("fraud", versions=2)
     outcome = run(registry, spec(adopt=True, aliases={"champion": 2}))
     assert outcome.ready.ok
-    assert registry.models["fraud"].tags[r.OWNER_TAG] == OWNER
+    assert registry.models["fraud"].tags[own.OWNER_TAG] == OWNER
     assert registry.models["fraud"].aliases == {"champion": 2}
     assert "Adopted" in [n.reason for n in outcome.notes]
 
@@ -186,7 +187,7 @@ def test_observe_only_of_a_missing_model_is_not_ready() -> None:
 )
 def test_deletion_policy(policy: str, owner: str, deleted: bool) -> None:
     registry = FakeRegistry()
-    registry.seed("fraud", tags={r.OWNER_TAG: owner})
+    registry.seed("fraud", tags={own.OWNER_TAG: owner})
     r.delete(spec(deletionPolicy=policy), connect=lambda: registry, owner=OWNER)
     assert ("fraud" not in registry.models) == deleted
 

@@ -11,27 +11,23 @@ from __future__ import annotations
 
 import functools
 import hashlib
-import json
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Protocol
 
-from controller.clients import errors
 from controller.kinds.mlmodel.model import MLModelSpec, VersionSpec
 from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
+from controller.reconciling import ownership, policy
+from controller.reconciling.errors import REFUSALS
+from controller.reconciling.ownership import MANAGED_TAG, TAG_PREFIX
+from controller.reconciling.run import Run, guarded
 from controller.status import conditions as c
-from controller.status.outcome import Note, Outcome, failure, record_change
+from controller.status.outcome import Outcome
 
-TAG_PREFIX = "mlops.gitops.dev"
-OWNER_TAG = f"{TAG_PREFIX}/owner"
-MANAGED_BY_TAG = f"{TAG_PREFIX}/managed-by"
-MANAGED_TAG = f"{TAG_PREFIX}/managed"  # JSON: the tag keys and aliases this resource set
 FINGERPRINT_TAG = f"{TAG_PREFIX}/source-fingerprint"
 HANDLE_TAG = f"{TAG_PREFIX}/version-name"
-CONTROLLER_NAME = "mlops-gitops-controller"
 
 WAIT_RETRY_SECONDS = 15.0
-UNAVAILABLE_RETRY_SECONDS = 10.0
 
 
 class Registry(Protocol):
@@ -65,46 +61,30 @@ class Request:
     spec_changed: bool  # generation differs from the last reconciled one
 
 
-@dataclass
-class _Run:
+@dataclass(kw_only=True)
+class _Run(Run):
     """What one reconcile has done and found so far."""
 
     spec: MLModelSpec
     request: Request
     registry: Registry
-    notes: list[Note] = field(default_factory=list)
-    problems: list[c.Verdict] = field(default_factory=list)
-    waits: list[c.Verdict] = field(default_factory=list)
-    drift: list[str] = field(default_factory=list)
-    corrections: int = 0
-
-    @property
-    def observe_only(self) -> bool:
-        return self.spec.management_policy == "ObserveOnly"
 
     @property
     def name(self) -> str:
         return self.spec.registered_name
 
-    def changed(self, what: str) -> None:
-        self.corrections += record_change(self.notes, what, spec_changed=self.request.spec_changed)
-
-    def differs(self, what: str) -> bool:
-        """Under ObserveOnly, record a difference and tell the caller not to act."""
-        if self.observe_only:
-            self.drift.append(what)
-        return not self.observe_only
-
 
 def reconcile(spec: MLModelSpec, *, registry: Registry, request: Request) -> Outcome:
     """Make the registry match the spec (or, under ObserveOnly, report how it differs)."""
-    run = _Run(spec=spec, request=request, registry=registry)
-    try:
-        return _reconcile(run)
-    except errors.Unavailable as exc:
-        return _failed(run, c.EXTERNAL_UNAVAILABLE, str(exc), retry=exc.retry_after or UNAVAILABLE_RETRY_SECONDS)
-    except errors.Unauthorized as exc:
-        return _failed(run, c.CONNECTION_FAILED, f"the registry refused the credentials: {exc}", retry=None)
+    run = _Run(
+        spec=spec,
+        request=request,
+        registry=registry,
+        spec_changed=request.spec_changed,
+        observe_only=policy.observe_only(spec),
+        wait_retry=WAIT_RETRY_SECONDS,
+    )
+    return guarded(run, lambda: _reconcile(run))
 
 
 def delete(spec: MLModelSpec, *, connect: Callable[[], Registry], owner: str) -> str:
@@ -112,13 +92,14 @@ def delete(spec: MLModelSpec, *, connect: Callable[[], Registry], owner: str) ->
 
     Retain and ObserveOnly never connect at all, and a model owned by someone else is never deleted.
     """
-    if spec.deletion_policy == "Retain" or spec.management_policy == "ObserveOnly":
-        return f"kept registered model {spec.registered_name} (deletionPolicy {spec.deletion_policy})"
+    kept = policy.kept_on_delete(spec, f"registered model {spec.registered_name}")
+    if kept is not None:
+        return kept
     registry = connect()
     model = registry.get_model(spec.registered_name)
     if model is None:
         return f"registered model {spec.registered_name} was already gone"
-    if model.tags.get(OWNER_TAG) != owner:
+    if not ownership.owned_by(model.tags, owner):
         return f"kept registered model {spec.registered_name}: it is not owned by {owner}"
     registry.delete_model(spec.registered_name)
     return f"deleted registered model {spec.registered_name}"
@@ -128,56 +109,46 @@ def _reconcile(run: _Run) -> Outcome:
     model = run.registry.get_model(run.name)
     if model is None:
         if run.observe_only:
-            return _failed(run, c.EXTERNAL_OBJECT_MISSING, f"registered model {run.name} does not exist", retry=None)
+            return run.failed(c.EXTERNAL_OBJECT_MISSING, f"registered model {run.name} does not exist", retry=None)
         model = _create_model(run)
     elif not run.observe_only:
-        refusal = _ownership_refusal(run, model)
-        if refusal is not None:
-            return _failed(run, refusal.reason, refusal.message, retry=None, synced=True)
+        what = f"registered model {run.name}"
+        claim = ownership.claim(model.tags, owner=run.request.owner, adopt=run.spec.adopt, what=what)
+        if not claim.mine:
+            return run.not_ours(claim.reason, claim.message)
+        if claim.adopt:
+            _adopt(run, model)
 
-    managed = _managed_record(model)
-    _apply(run, lambda: _sync_description(run, model))
-    _apply(run, lambda: _sync_tags(run, model, managed))
+    managed = ownership.read_managed(model.tags, "tags", "aliases")
+    run.attempt(lambda: _sync_description(run, model))
+    run.attempt(lambda: _sync_tags(run, model, managed))
     versions = run.registry.list_versions(run.name)
     version_status, handles = _sync_versions(run, versions)
     aliases = _apply_aliases(run, model, managed, handles, versions)
-    _apply(run, lambda: _record_managed(run, model, managed))
+    run.attempt(lambda: _record_managed(run, model, managed))
     return _outcome(run, model, versions, version_status, aliases)
 
 
 def _create_model(run: _Run) -> ObservedModel:
-    tags = {**run.spec.tags, **_ownership_tags(run.request.owner)}
-    tags[MANAGED_TAG] = _encode_managed(set(run.spec.tags), set())
+    tags = {**run.spec.tags, **ownership.ownership_tags(run.request.owner)}
+    tags[MANAGED_TAG] = ownership.encode_managed(tags=run.spec.tags, aliases=())
     run.registry.create_model(run.name, description=run.spec.description, tags=tags)
-    run.notes.append(Note("Created", f"created registered model {run.name}"))
+    run.note("Created", f"created registered model {run.name}")
     return ObservedModel(name=run.name, description=run.spec.description or "", tags=tags, aliases={})
 
 
-def _ownership_refusal(run: _Run, model: ObservedModel) -> c.Verdict | None:
-    """Refuse a model owned by another resource; adopt an unowned one only when asked."""
-    owner = model.tags.get(OWNER_TAG)
-    if owner == run.request.owner:
-        return None
-    if owner:
-        return c.Verdict(False, c.OWNED_BY_ANOTHER, f"registered model {run.name} is owned by {owner}")
-    if not run.spec.adopt:
-        return c.Verdict(
-            False,
-            c.ADOPTION_REQUIRED,
-            f"registered model {run.name} already exists and is not managed; set spec.adopt: true to take it over",
-        )
-    for key, value in _ownership_tags(run.request.owner).items():
+def _adopt(run: _Run, model: ObservedModel) -> None:
+    for key, value in ownership.ownership_tags(run.request.owner).items():
         run.registry.set_tag(run.name, key, value)
         model.tags[key] = value
-    run.notes.append(Note("Adopted", f"adopted existing registered model {run.name}"))
-    return None
+    run.note("Adopted", f"adopted existing registered model {run.name}")
 
 
 def _sync_description(run: _Run, model: ObservedModel) -> None:
     wanted = run.spec.description
     if wanted is None or wanted == model.description:
         return
-    if run.differs(f"description is {model.description!r}, spec says {wanted!r}"):
+    if run.may_write(f"description is {model.description!r}, spec says {wanted!r}"):
         run.registry.set_description(run.name, wanted)
         run.changed("set the description")
 
@@ -185,11 +156,11 @@ def _sync_description(run: _Run, model: ObservedModel) -> None:
 def _sync_tags(run: _Run, model: ObservedModel, managed: dict[str, set[str]]) -> None:
     for key, value in sorted(run.spec.tags.items()):
         current = model.tags.get(key)
-        if current != value and run.differs(f"tag {key} is {current!r}, spec says {value!r}"):
+        if current != value and run.may_write(f"tag {key} is {current!r}, spec says {value!r}"):
             run.registry.set_tag(run.name, key, value)
             run.changed(f"set tag {key}={value}")
     for key in sorted(managed["tags"] - set(run.spec.tags)):
-        if key in model.tags and run.differs(f"tag {key} is no longer in spec"):
+        if key in model.tags and run.may_write(f"tag {key} is no longer in spec"):
             run.registry.delete_tag(run.name, key)
             run.changed(f"removed tag {key}")
 
@@ -205,11 +176,9 @@ def _sync_versions(run: _Run, versions: list[ObservedVersion]) -> tuple[list[dic
         entry: dict[str, object] = {"name": declared.name}
         try:
             found = _ensure_version(run, declared, versions)
-        except (errors.Rejected, errors.NotFound) as exc:
+        except REFUSALS as exc:
             entry.update(status="Failed", message=str(exc))
-            run.problems.append(
-                c.Verdict(False, c.EXTERNAL_REJECTED, f"version {declared.name} could not be registered: {exc}")
-            )
+            run.refused(exc, context=f"version {declared.name} could not be registered")
         else:
             if found is None:
                 entry.update(status="Missing", message="not registered (ObserveOnly)")
@@ -236,12 +205,12 @@ def _ensure_version(run: _Run, declared: VersionSpec, versions: list[ObservedVer
             return version
     for version in versions:
         if _same_source(version, source, uri) and FINGERPRINT_TAG not in version.tags:
-            if run.differs(f"version {version.version} matches {declared.name} but is not tagged"):
+            if run.may_write(f"version {version.version} matches {declared.name} but is not tagged"):
                 run.registry.tag_version(run.name, version.version, FINGERPRINT_TAG, fingerprint)
                 run.registry.tag_version(run.name, version.version, HANDLE_TAG, declared.name)
-                run.notes.append(Note("Adopted", f"adopted version {version.version} as {declared.name}"))
+                run.note("Adopted", f"adopted version {version.version} as {declared.name}")
             return version
-    if not run.differs(f"version {declared.name} is not registered"):
+    if not run.may_write(f"version {declared.name} is not registered"):
         return None
     created = run.registry.create_version(
         run.name,
@@ -249,7 +218,7 @@ def _ensure_version(run: _Run, declared: VersionSpec, versions: list[ObservedVer
         tags={FINGERPRINT_TAG: fingerprint, HANDLE_TAG: declared.name},
         description=declared.description,
     )
-    run.notes.append(Note("VersionCreated", f"registered version {created.version} as {declared.name}"))
+    run.note("VersionCreated", f"registered version {created.version} as {declared.name}")
     versions.append(created)
     return created
 
@@ -261,12 +230,9 @@ def _registered_by_training(
     for version in versions:
         if _same_source(version, source, uri):
             return version
-    run.waits.append(
-        c.Verdict(
-            False,
-            c.WAITING_FOR_MODEL_VERSION,
-            f"version {declared.name}: no version registered from {source.key} yet (training registers versions here)",
-        )
+    run.wait(
+        c.WAITING_FOR_MODEL_VERSION,
+        f"version {declared.name}: no version registered from {source.key} yet (training registers versions here)",
     )
     return None
 
@@ -285,16 +251,16 @@ def _apply_aliases(
         version = _alias_version(run, alias, target, handles, existing)
         if version is None or aliases.get(alias) == version:
             continue
-        if not run.differs(f"alias {alias} points at {aliases.get(alias)}, spec says {version}"):
+        if not run.may_write(f"alias {alias} points at {aliases.get(alias)}, spec says {version}"):
             continue
-        if _apply(run, functools.partial(run.registry.set_alias, run.name, alias, version)):
+        if run.attempt(functools.partial(_done, run.registry.set_alias, run.name, alias, version)):
             was = f" (was {aliases[alias]})" if alias in aliases else ""
             aliases[alias] = version
             run.changed(f"pointed alias {alias} at version {version}{was}")
     for alias in sorted(managed["aliases"] - set(run.spec.aliases)):
-        if alias not in aliases or not run.differs(f"alias {alias} is no longer in spec"):
+        if alias not in aliases or not run.may_write(f"alias {alias} is no longer in spec"):
             continue
-        if _apply(run, functools.partial(run.registry.delete_alias, run.name, alias)):
+        if run.attempt(functools.partial(_done, run.registry.delete_alias, run.name, alias)):
             del aliases[alias]
             run.changed(f"removed alias {alias}")
     return aliases
@@ -304,18 +270,11 @@ def _alias_version(run: _Run, alias: str, target: int | str, handles: dict[str, 
     if isinstance(target, str):
         if target in handles:
             return handles[target]
-        run.waits.append(
-            c.Verdict(False, c.WAITING_FOR_MODEL_VERSION, f"alias {alias}: version {target} is not registered")
-        )
+        run.wait(c.WAITING_FOR_MODEL_VERSION, f"alias {alias}: version {target} is not registered")
         return None
     if target not in existing:
-        run.waits.append(
-            c.Verdict(
-                False,
-                c.WAITING_FOR_MODEL_VERSION,
-                f"alias {alias}: version {target} does not exist in registered model {run.name}",
-            )
-        )
+        missing = f"alias {alias}: version {target} does not exist in registered model {run.name}"
+        run.wait(c.WAITING_FOR_MODEL_VERSION, missing)
         return None
     return target
 
@@ -324,19 +283,14 @@ def _record_managed(run: _Run, model: ObservedModel, managed: dict[str, set[str]
     """Remember which tags and aliases this resource set, so that it removes only its own."""
     if run.observe_only:
         return
-    wanted = _encode_managed(set(run.spec.tags), set(run.spec.aliases))
+    wanted = ownership.encode_managed(tags=run.spec.tags, aliases=run.spec.aliases)
     if model.tags.get(MANAGED_TAG) != wanted:
         run.registry.set_tag(run.name, MANAGED_TAG, wanted)
 
 
-def _apply(run: _Run, action: Callable[[], object]) -> bool:
-    """Run one write; a refusal is recorded as a problem instead of stopping the reconcile."""
-    try:
-        action()
-    except (errors.Rejected, errors.NotFound, errors.AlreadyExists) as exc:
-        run.problems.append(c.Verdict(False, c.EXTERNAL_REJECTED, str(exc)))
-        run.notes.append(Note(c.EXTERNAL_REJECTED, str(exc), warning=True))
-        return False
+def _done(action: Callable[..., object], *args: object) -> bool:
+    """Run a write for `Run.attempt`, saying it was done (its own result may be None)."""
+    action(*args)
     return True
 
 
@@ -356,61 +310,7 @@ def _outcome(
         "url": run.registry.model_url(run.name),
         "drift": run.drift,
     }
-    notes = list(run.notes)
-    if run.problems:
-        first = run.problems[0]
-        message = "; ".join(p.message for p in run.problems)
-        return Outcome(
-            ready=c.Verdict(False, first.reason, message),
-            synced=c.Verdict(False, first.reason, message),
-            observed=observed,
-            notes=tuple(notes),
-            drift_corrections=run.corrections,
-        )
-    if run.waits:
-        message = "; ".join(w.message for w in run.waits)
-        return Outcome(
-            ready=c.Verdict(False, run.waits[0].reason, message),
-            synced=c.Verdict(True, c.RECONCILED, "applied everything that can be applied now"),
-            observed=observed,
-            notes=tuple(notes),
-            retry_after=WAIT_RETRY_SECONDS,
-            drift_corrections=run.corrections,
-        )
-    if run.drift:
-        notes.append(Note(c.DRIFT_DETECTED, "; ".join(run.drift), warning=True))
-        ready = c.Verdict(True, c.DRIFT_DETECTED, "ObserveOnly: " + "; ".join(run.drift))
-    elif run.observe_only:
-        ready = c.Verdict(True, c.OBSERVED, "the registry matches the spec (ObserveOnly)")
-    else:
-        ready = c.Verdict(True, c.RECONCILED, f"registered model {run.name} matches the spec")
-    return Outcome(
-        ready=ready,
-        synced=c.Verdict(True, c.RECONCILED, ""),
-        observed=observed,
-        notes=tuple(notes),
-        drift_corrections=run.corrections,
-    )
-
-
-def _failed(run: _Run, reason: str, message: str, *, retry: float | None, synced: bool = False) -> Outcome:
-    return failure(reason, message, notes=run.notes, retry=retry, corrections=run.corrections, synced=synced)
-
-
-def _ownership_tags(owner: str) -> dict[str, str]:
-    return {OWNER_TAG: owner, MANAGED_BY_TAG: CONTROLLER_NAME}
-
-
-def _managed_record(model: ObservedModel) -> dict[str, set[str]]:
-    try:
-        raw = json.loads(model.tags.get(MANAGED_TAG, "{}"))
-    except json.JSONDecodeError:
-        raw = {}
-    return {"tags": set(raw.get("tags", [])), "aliases": set(raw.get("aliases", []))}
-
-
-def _encode_managed(tags: set[str], aliases: set[str]) -> str:
-    return json.dumps({"tags": sorted(tags), "aliases": sorted(aliases)}, separators=(",", ":"))
+    return run.outcome(observed, matches=f"registered model {run.name} matches the spec")
 
 
 def _source_request(declared: VersionSpec) -> SourceRequest:
