@@ -26,6 +26,7 @@ binaries:
 
 lint: install
 	$(BIN)/ruff check controller sandbox tests benchmarks
+	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/mlopsctl crds --check
 
