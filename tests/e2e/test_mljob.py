@@ -10,7 +10,8 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.jobs import JobSettings
 
-from controller.kinds.mljob.reconcile import MANAGED_BY_TAG, OWNER_TAG, UID_TAG
+from controller.kinds.mljob.reconcile import UID_TAG
+from controller.reconciling.ownership import MANAGED_BY_TAG, OWNER_TAG
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from tests.e2e.conftest import DRIFT_INTERVAL
 from tests.support import EXAMPLES, Kubectl, wait_until

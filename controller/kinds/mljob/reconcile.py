@@ -16,26 +16,23 @@ resource, or one whose status was lost) only the fields the user wrote are compa
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from controller.clients import errors
 from controller.kinds.mljob.diff import canonical, differences, fingerprint
 from controller.kinds.mljob.model import MLJobSpec
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
+from controller.reconciling import ownership, policy
+from controller.reconciling.run import Run, guarded
 from controller.status import conditions as c
-from controller.status.outcome import Note, Outcome, failure, record_change
+from controller.status.outcome import Outcome
 
 Json = dict[str, Any]
 
-TAG_PREFIX = "mlops.gitops.dev"
-OWNER_TAG = f"{TAG_PREFIX}/owner"
-MANAGED_BY_TAG = f"{TAG_PREFIX}/managed-by"
-UID_TAG = f"{TAG_PREFIX}/uid"
-CONTROLLER_NAME = "mlops-gitops-controller"
-
-UNAVAILABLE_RETRY_SECONDS = 10.0
+UID_TAG = f"{ownership.TAG_PREFIX}/uid"  # job names are not unique: the resource's uid finds its job
 
 
 class Jobs(Protocol):
@@ -74,16 +71,14 @@ class Request:
     poll_seconds: float = 30.0  # how soon to look again while a started run is active
 
 
-@dataclass
-class _Run:
+@dataclass(kw_only=True)
+class _Run(Run):
     """What one reconcile has done and found so far."""
 
     spec: MLJobSpec
     request: Request
     jobs: Jobs
     desired: Json
-    notes: list[Note] = field(default_factory=list)
-    corrections: int = 0
     last_run: ObservedRun | None = None
     job_hash: str | None = None
 
@@ -95,23 +90,17 @@ class _Run:
     def desired_hash(self) -> str:
         return fingerprint(self.desired)
 
-    def changed(self, what: str) -> None:
-        self.corrections += record_change(self.notes, what, spec_changed=self.request.spec_changed)
-
-    def failed(self, reason: str, message: str, *, retry: float | None, synced: bool = False) -> Outcome:
-        return failure(reason, message, notes=self.notes, retry=retry, corrections=self.corrections, synced=synced)
-
 
 def desired_settings(spec: MLJobSpec, *, owner: str, uid: str) -> Json:
     """The settings to send: the spec's, plus tags naming the resource (unless it only observes)."""
     settings: Json = spec.settings.model_dump(mode="json", exclude_unset=True)
-    if spec.management_policy == "Manage":
+    if not policy.observe_only(spec):
         settings["tags"] = {**(settings.get("tags") or {}), **ownership_tags(owner, uid)}
     return dict(canonical(settings))
 
 
 def ownership_tags(owner: str, uid: str) -> dict[str, str]:
-    return {OWNER_TAG: owner, MANAGED_BY_TAG: CONTROLLER_NAME, UID_TAG: uid}
+    return {**ownership.ownership_tags(owner), UID_TAG: uid}
 
 
 def run_token(uid: str, generation: int) -> str:
@@ -121,22 +110,15 @@ def run_token(uid: str, generation: int) -> str:
 
 def reconcile(spec: MLJobSpec, *, jobs: Jobs, request: Request) -> Outcome:
     """Make the job match the spec (or, under ObserveOnly, report how it differs)."""
-    desired = desired_settings(spec, owner=request.owner, uid=request.uid)
-    run = _Run(spec=spec, request=request, jobs=jobs, desired=desired)
-    try:
-        unknown = jobs.unknown_fields(run.desired)
-        if unknown:
-            message = "settings the Jobs API does not know (field or value): " + ", ".join(unknown)
-            return run.failed(c.EXTERNAL_REJECTED, message, retry=None)
-        if spec.management_policy == "ObserveOnly":
-            return _observe(run)
-        return _manage(run)
-    except errors.Unavailable as exc:
-        return run.failed(c.EXTERNAL_UNAVAILABLE, str(exc), retry=exc.retry_after or UNAVAILABLE_RETRY_SECONDS)
-    except errors.Unauthorized as exc:
-        return run.failed(c.CONNECTION_FAILED, f"Databricks refused the credentials: {exc}", retry=None)
-    except (errors.Rejected, errors.NotFound, errors.AlreadyExists) as exc:
-        return run.failed(c.EXTERNAL_REJECTED, str(exc), retry=None)
+    run = _Run(
+        spec=spec,
+        request=request,
+        jobs=jobs,
+        desired=desired_settings(spec, owner=request.owner, uid=request.uid),
+        spec_changed=request.spec_changed,
+        observe_only=policy.observe_only(spec),
+    )
+    return guarded(run, lambda: _reconcile(run))
 
 
 def delete(spec: MLJobSpec, *, connect: Callable[[], Jobs], uid: str, job_id: int | None) -> str:
@@ -144,14 +126,15 @@ def delete(spec: MLJobSpec, *, connect: Callable[[], Jobs], uid: str, job_id: in
 
     Retain and ObserveOnly never connect at all; a job tagged with another resource's uid is never deleted.
     """
-    if spec.deletion_policy == "Retain" or spec.management_policy == "ObserveOnly":
-        return f"kept job {job_id or spec.settings.name} (deletionPolicy {spec.deletion_policy})"
+    kept = policy.kept_on_delete(spec, f"job {job_id or spec.settings.name}")
+    if kept is not None:
+        return kept
     jobs = connect()
     found = {j.job_id for j in jobs.list_jobs(spec.settings.name) if j.tags.get(UID_TAG) == uid}
     if job_id is not None and job_id not in found:
         job = jobs.get_job(job_id)
         if job is not None and job.tags.get(UID_TAG, uid) != uid:
-            return f"kept job {job_id}: it belongs to another resource ({job.tags.get(OWNER_TAG)})"
+            return f"kept job {job_id}: it belongs to another resource ({job.tags.get(ownership.OWNER_TAG)})"
         if job is not None:
             found.add(job_id)
     if not found:
@@ -162,6 +145,14 @@ def delete(spec: MLJobSpec, *, connect: Callable[[], Jobs], uid: str, job_id: in
     return "deleted job " + ", ".join(str(j) for j in sorted(found))
 
 
+def _reconcile(run: _Run) -> Outcome:
+    unknown = run.jobs.unknown_fields(run.desired)
+    if unknown:
+        message = "settings the Jobs API does not know (field or value): " + ", ".join(unknown)
+        return run.failed(c.EXTERNAL_REJECTED, message, retry=None)
+    return _observe(run) if run.observe_only else _manage(run)
+
+
 def _manage(run: _Run) -> Outcome:
     job = _find(run)
     if job is None:
@@ -169,8 +160,8 @@ def _manage(run: _Run) -> Outcome:
     else:
         owner = job.tags.get(UID_TAG)
         if owner is not None and owner != run.request.uid:
-            message = f"job {job.job_id} belongs to another resource ({job.tags.get(OWNER_TAG, owner)})"
-            return run.failed(c.OWNED_BY_ANOTHER, message, retry=None, synced=True)
+            message = f"job {job.job_id} belongs to another resource ({job.tags.get(ownership.OWNER_TAG, owner)})"
+            return run.not_ours(c.OWNED_BY_ANOTHER, message)
         job = _update(run, job)
     _run_on_change(run, job)
     _refresh_last_run(run)
@@ -192,7 +183,7 @@ def _find(run: _Run) -> ObservedJob | None:
     keep, *extra = mine
     _remove(run, extra, keeping=keep.job_id)
     if recorded is None:
-        run.notes.append(Note("Found", f"found job {keep.job_id} made by an earlier attempt (by its uid tag)"))
+        run.note("Found", f"found job {keep.job_id} made by an earlier attempt (by its uid tag)")
     job = run.jobs.get_job(keep.job_id)  # the list omits tasks
     if job is None:
         raise errors.Unavailable(f"job {keep.job_id} disappeared while being read")
@@ -201,7 +192,7 @@ def _find(run: _Run) -> ObservedJob | None:
 
 def _create(run: _Run) -> ObservedJob:
     job_id = run.jobs.create_job(run.desired)
-    run.notes.append(Note("Created", f"created job {job_id}"))
+    run.note("Created", f"created job {job_id}")
     # A create the SDK re-sent after a lost answer can have made a second job with our uid.
     _remove(run, [j for j in _tagged(run) if j.job_id != job_id], keeping=job_id)
     return _reread(run, job_id)
@@ -249,9 +240,7 @@ def _remove(run: _Run, duplicates: list[ObservedJob], *, keeping: int) -> None:
             run.jobs.delete_job(duplicate.job_id)
         except errors.NotFound:
             continue
-        run.notes.append(
-            Note("DuplicateRemoved", f"deleted job {duplicate.job_id}, a duplicate of job {keeping}", warning=True)
-        )
+        run.note("DuplicateRemoved", f"deleted job {duplicate.job_id}, a duplicate of job {keeping}", warning=True)
 
 
 def _run_on_change(run: _Run, job: ObservedJob) -> None:
@@ -262,7 +251,7 @@ def _run_on_change(run: _Run, job: ObservedJob) -> None:
     run_id = run.jobs.run_now(job.job_id, idempotency_token=run_token(request.uid, request.generation))
     previous = request.recorded.last_run
     if previous is None or previous.run_id != run_id:
-        run.notes.append(Note("RunStarted", f"started run {run_id} of job {job.job_id}"))
+        run.note("RunStarted", f"started run {run_id} of job {job.job_id}")
     run.last_run = run.jobs.get_run(run_id) or ObservedRun(run_id=run_id, state="PENDING")
 
 
@@ -277,7 +266,6 @@ def _refresh_last_run(run: _Run) -> None:
 
 
 def _outcome(run: _Run, job: ObservedJob) -> Outcome:
-    active = run.last_run is not None and not run.last_run.finished
     observed: Json = {
         "jobId": job.job_id,
         "url": run.jobs.job_url(job.job_id),
@@ -287,18 +275,15 @@ def _outcome(run: _Run, job: ObservedJob) -> Outcome:
         "drift": [],
     }
     kept = differences(run.desired, job.settings)
-    message = f"job {job.job_id} matches the spec"
+    matches = f"job {job.job_id} matches the spec"
     if kept:
-        message = f"job {job.job_id} holds the spec, but Databricks stores these settings differently: "
-        message += ", ".join(kept)
-    return Outcome(
-        ready=c.Verdict(True, c.RECONCILED, message),
-        synced=c.Verdict(True, c.RECONCILED, ""),
-        observed=observed,
-        notes=tuple(run.notes),
-        retry_after=run.request.poll_seconds if active else None,
-        drift_corrections=run.corrections,
-    )
+        matches = f"job {job.job_id} holds the spec, but Databricks stores these settings differently: "
+        matches += ", ".join(kept)
+    outcome = run.outcome(observed, matches=matches)
+    if run.last_run is None or run.last_run.finished:
+        return outcome
+    # The job is ready while its run goes on (a run is not the definition): only the look comes sooner.
+    return dataclasses.replace(outcome, retry_after=run.request.poll_seconds)
 
 
 def _observe(run: _Run) -> Outcome:
@@ -314,15 +299,7 @@ def _observe(run: _Run) -> Outcome:
         if job is None:
             return run.failed(c.EXTERNAL_OBJECT_MISSING, f"job {named[0].job_id} disappeared", retry=None)
     drift = differences(run.desired, job.settings)
-    notes = list(run.notes)
-    if drift:
-        notes.append(Note(c.DRIFT_DETECTED, f"job {job.job_id}: " + ", ".join(drift) + " differ", warning=True))
-        ready = c.Verdict(True, c.DRIFT_DETECTED, "ObserveOnly: " + ", ".join(drift) + " differ from the spec")
-    else:
-        ready = c.Verdict(True, c.OBSERVED, f"job {job.job_id} matches the spec (ObserveOnly)")
-    return Outcome(
-        ready=ready,
-        synced=c.Verdict(True, c.RECONCILED, ""),
-        observed={"jobId": job.job_id, "url": run.jobs.job_url(job.job_id), "drift": drift},
-        notes=tuple(notes),
-    )
+    if drift:  # never written here: the frame reports it as DriftDetected
+        run.drift.append(", ".join(drift) + " differ from the spec")
+    observed = {"jobId": job.job_id, "url": run.jobs.job_url(job.job_id), "drift": drift}
+    return run.outcome(observed, matches=f"job {job.job_id} matches the spec")
