@@ -343,6 +343,7 @@ def test_observe_only_reports_the_differing_paths() -> None:
     jobs, request = _prepare(case)
     outcome = mljob.reconcile(case.spec, jobs=jobs, request=request)
     assert outcome.observed["drift"] == ["tasks[train].notebook_task.notebook_path"]
+    assert outcome.ready.message == "ObserveOnly: tasks[train].notebook_task.notebook_path differ from the spec"
     assert jobs.calls == ["list", "get"]
 
 
@@ -374,6 +375,7 @@ def test_active_run_asks_for_an_earlier_look_and_a_finished_one_costs_nothing() 
     jobs = FakeJobs()
     first = mljob.reconcile(_spec(run_on_change=True), jobs=jobs, request=_request({}, 1, True, poll=7))
     assert first.observed["lastRun"]["state"] == "PENDING"
+    assert (first.ready.ok, first.ready.reason) == (True, c.RECONCILED)  # a run going on is no unready job
     assert first.retry_after == 7
 
     run_id = first.observed["lastRun"]["runId"]
@@ -396,6 +398,15 @@ def test_rejected_create_reports_databricks_message_without_hot_retry() -> None:
     assert outcome.ready.reason == c.EXTERNAL_REJECTED
     assert "depends on nope" in outcome.ready.message
     assert outcome.retry_after is None
+
+
+def test_a_job_deleted_between_read_and_reset_is_looked_at_again_soon() -> None:
+    case = CASES["drift-in-a-spec-field-is-corrected"]
+    jobs, request = _prepare(case)
+    jobs.refuse["reset"] = errors.NotFound("Job 101 does not exist.")
+    outcome = mljob.reconcile(case.spec, jobs=jobs, request=request)
+    assert (outcome.ready.reason, outcome.synced.ok) == (c.EXTERNAL_REJECTED, False)
+    assert outcome.retry_after == 30  # the next look finds it gone and creates it again
 
 
 def test_unavailable_is_retried_soon() -> None:
