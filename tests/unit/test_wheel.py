@@ -1,0 +1,34 @@
+"""The controller's wheel (what the image installs) carries the controller and nothing of the sandbox."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+from tests.support import REPO
+
+# Built from a copy, so the build's own files (build/, *.egg-info) never land in the checkout.
+_NOT_SOURCES = shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__")
+
+
+def test_the_wheel_has_the_controller_and_no_emulator(tmp_path: Path) -> None:
+    source = tmp_path / "source"
+    shutil.copytree(REPO, source, ignore=_NOT_SOURCES)
+    build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet"]
+    result = subprocess.run(
+        [*build, "--wheel-dir", str(tmp_path), str(source)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    (wheel,) = tmp_path.glob("*.whl")
+    with zipfile.ZipFile(wheel) as archive:
+        names = archive.namelist()
+    assert "controller/cli.py" in names
+    assert not [name for name in names if name.startswith(("sandbox/", "controller/sandbox/"))]
+    assert {name.split("/")[0] for name in names if name.endswith(".py")} == {"controller"}
