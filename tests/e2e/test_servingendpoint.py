@@ -13,7 +13,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.serving import ServedEntityInput, ServingEndpointDetailed
 
-from controller.kinds.servingendpoint.reconcile import MANAGED_BY_TAG, OWNER_TAG
+from controller.reconciling.ownership import MANAGED_BY_TAG, OWNER_TAG
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from tests.e2e.conftest import DRIFT_INTERVAL
 from tests.support import EXAMPLES, Kubectl, wait_until

@@ -13,10 +13,11 @@ from controller.kinds.servingendpoint import reconcile as r
 from controller.kinds.servingendpoint.model import ServingEndpointSpec
 from controller.kinds.servingendpoint.observed import Json, ObservedConfig, ObservedEndpoint, ObservedEntity
 from controller.kinds.servingendpoint.refs import ModelView
+from controller.reconciling import ownership as own
 from controller.status.outcome import Outcome
 
 OWNER = "risk/fraud"
-OURS = {r.OWNER_TAG: OWNER, r.MANAGED_BY_TAG: r.CONTROLLER_NAME}
+OURS = {own.OWNER_TAG: OWNER, own.MANAGED_BY_TAG: own.CONTROLLER_NAME}
 MODEL = "main.risk.fraud"
 NOW = 1_000_000.0
 
@@ -260,7 +261,7 @@ def test_creates_the_endpoint_with_config_tags_and_gateway_in_one_call() -> None
     ep = serving.endpoints["fraud"]
     assert ep.pending is not None
     assert [(e.name, e.entity_name, e.entity_version) for e in ep.pending.entities] == [("main", MODEL, "1")]
-    assert ep.tags == {"team": "risk", **OURS, r.MANAGED_TAG: '{"tags":["team"]}'}
+    assert ep.tags == {"team": "risk", **OURS, own.MANAGED_TAG: '{"tags":["team"]}'}
     assert ep.gateway["inference_table_config"]["table_name_prefix"] == "fraud"
     assert (outcome.ready.ok, outcome.ready.reason, outcome.synced.ok) == (False, "UpdateInProgress", True)
     assert outcome.retry_after is not None
@@ -288,7 +289,7 @@ def test_ready_once_databricks_finishes_and_then_nothing_is_written() -> None:
 
 def test_no_write_when_equal_despite_server_defaults_and_others_settings() -> None:
     serving = FakeServing()
-    serving.seed("fraud", tags={**OURS, "cost-center": "42", r.MANAGED_TAG: '{"tags":[]}'})
+    serving.seed("fraud", tags={**OURS, "cost-center": "42", own.MANAGED_TAG: '{"tags":[]}'})
     serving.endpoints["fraud"].gateway = {"guardrails": {"input": {"safety": True}}, "rate_limits": [{"calls": 5}]}
     # The spec leaves traffic, workload settings and every AI gateway part to their defaults.
     outcome = run(serving, spec(), applied=1)
@@ -514,7 +515,7 @@ def test_a_refused_create_is_reported_with_the_message() -> None:
 
 @pytest.mark.parametrize(
     ("tags", "adopt", "reason"),
-    [({r.OWNER_TAG: "other/ep"}, True, "OwnedByAnother"), ({}, False, "AdoptionRequired")],
+    [({own.OWNER_TAG: "other/ep"}, True, "OwnedByAnother"), ({}, False, "AdoptionRequired")],
     ids=["owned-by-another-cr", "unowned-without-adopt"],
 )
 def test_refuses_endpoints_it_may_not_take(tags: dict[str, str], adopt: bool, reason: str) -> None:
@@ -530,7 +531,7 @@ def test_adopts_an_unowned_endpoint_when_asked() -> None:
     serving = FakeServing()
     serving.seed("fraud", version=1, tags={"team": "risk"})
     outcome = run(serving, spec(adopt=True, tags={"team": "risk"}))
-    assert serving.endpoints["fraud"].tags[r.OWNER_TAG] == OWNER
+    assert serving.endpoints["fraud"].tags[own.OWNER_TAG] == OWNER
     assert "Adopted" in reasons(outcome)
     assert outcome.ready.ok
 
@@ -568,7 +569,7 @@ def test_observe_only_of_a_missing_endpoint() -> None:
     [
         ("Delete", OURS, ["delete_endpoint"], "deleted serving endpoint fraud"),
         ("Retain", OURS, [], "kept serving endpoint fraud (deletionPolicy Retain)"),
-        ("Delete", {r.OWNER_TAG: "other/ep"}, [], "not owned by risk/fraud"),
+        ("Delete", {own.OWNER_TAG: "other/ep"}, [], "not owned by risk/fraud"),
         ("Delete", None, [], "already gone"),
     ],
     ids=["delete", "retain", "owned-by-another", "already-gone"],

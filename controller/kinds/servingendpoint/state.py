@@ -1,0 +1,55 @@
+"""What one ServingEndpoint reconcile works with: Model Serving, the request, and the run's state."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from controller.kinds.servingendpoint.model import ServingEndpointSpec
+from controller.kinds.servingendpoint.observed import Json, ObservedEndpoint
+from controller.kinds.servingendpoint.refs import ModelView
+from controller.reconciling.run import Run
+
+
+class Serving(Protocol):
+    """What the reconcile needs from Databricks Model Serving (and Unity Catalog, for version states)."""
+
+    def get_endpoint(self, name: str) -> ObservedEndpoint | None: ...
+    def create_endpoint(
+        self, name: str, *, config: Json, tags: dict[str, str], gateway: Json | None
+    ) -> ObservedEndpoint: ...
+    def update_config(self, name: str, config: Json) -> ObservedEndpoint: ...
+    def patch_tags(self, name: str, *, add: dict[str, str], remove: list[str]) -> dict[str, str]: ...
+    def put_ai_gateway(self, name: str, gateway: Json) -> Json: ...
+    def delete_endpoint(self, name: str) -> None: ...
+    def version_status(self, model: str, version: int) -> str | None: ...
+    def endpoint_url(self, name: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """One reconcile's input besides the spec: who asks, what status remembers, the followed MLModels."""
+
+    owner: str  # "namespace/name" of the resource
+    generation: int
+    now: float  # epoch seconds: how long an update has been running decides how soon to look again
+    models: Mapping[str, ModelView] = field(default_factory=dict)  # MLModels of this namespace, by name
+    applied_generation: int | None = None
+    desired_versions: Mapping[str, int | None] = field(default_factory=dict)  # entity → version last wanted
+    config_attempt: str | None = None
+
+
+@dataclass(kw_only=True)
+class EndpointRun(Run):
+    """What one reconcile has done and found so far, besides what every kind records."""
+
+    spec: ServingEndpointSpec
+    request: Request
+    serving: Serving
+    versions: dict[str, int | None] = field(default_factory=dict)  # entity → version wanted now (status)
+    config_attempt: str | None = None  # the key of the config this reconcile sent
+
+    @property
+    def name(self) -> str:
+        return self.spec.endpoint_name
