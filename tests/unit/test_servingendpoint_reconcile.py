@@ -489,8 +489,9 @@ def test_a_failed_update_is_reported_with_databricks_messages_and_not_resent() -
         ),
         ("update_config", errors.Unavailable("Endpoint is currently being updated"), "ExternalUnavailable", 10.0),
         ("update_config", errors.Rejected("Invalid workload_size 'Huge'."), "ExternalRejected", None),
+        ("update_config", errors.NotFound("Endpoint with name 'fraud' does not exist."), "ExternalRejected", 30.0),
     ],
-    ids=["conflict-with-retry-after", "conflict", "refused"],
+    ids=["conflict-with-retry-after", "conflict", "refused", "deleted-meanwhile"],
 )
 def test_write_errors_by_class(call: str, error: errors.ExternalError, reason: str, retry: float | None) -> None:
     serving = FakeServing()
