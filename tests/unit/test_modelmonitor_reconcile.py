@@ -13,7 +13,8 @@ import pytest
 from controller.clients import errors
 from controller.kinds.modelmonitor import reconcile as modelmonitor
 from controller.kinds.modelmonitor.model import ModelMonitorSpec
-from controller.kinds.modelmonitor.observed import EndpointView, ObservedMonitor, ObservedRefresh
+from controller.kinds.modelmonitor.observed import ObservedMonitor, ObservedRefresh
+from controller.kinds.servingendpoint.published import EndpointView
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
@@ -434,6 +435,18 @@ def _refused_create(fake: FakeMonitors) -> tuple[ModelMonitorSpec, modelmonitor.
     return _spec(), _request()
 
 
+def _gone_before_the_update(fake: FakeMonitors) -> tuple[ModelMonitorSpec, modelmonitor.Request]:
+    recorded = _ours(fake)
+    fake.refuse["update_monitor"] = errors.NotFound("Monitor for table t-1 does not exist.")
+    return _spec(schedule={"cron": "0 0 7 * * ?"}), _request(recorded=recorded)
+
+
+def _observe_refresh_running(fake: FakeMonitors) -> tuple[ModelMonitorSpec, modelmonitor.Request]:
+    fake.add("t-1", _config(_spec()))
+    fake.refreshes["t-1"] = [ObservedRefresh("7", "RUNNING")]
+    return _spec(managementPolicy="ObserveOnly"), _request()
+
+
 CASES = {
     "create": Case(
         _create,
@@ -665,6 +678,23 @@ CASES = {
         notes=(c.EXTERNAL_REJECTED,),
         message="Invalid granularity.",
     ),
+    "monitor-gone-before-the-update-is-looked-at-again": Case(
+        _gone_before_the_update,
+        ready=False,
+        synced=False,
+        reason=c.EXTERNAL_REJECTED,
+        writes=("update_monitor",),
+        notes=(c.EXTERNAL_REJECTED,),
+        retry=True,
+        message="does not exist",
+    ),
+    "observe-only-follows-a-running-refresh": Case(
+        _observe_refresh_running,
+        ready=True,
+        reason=c.OBSERVED,
+        retry=True,
+        observed={"lastRefresh": {"refreshId": "7", "state": "RUNNING", "message": ""}},
+    ),
 }
 
 
@@ -681,6 +711,15 @@ def test_reconcile(case: Case) -> None:
     assert (outcome.retry_after is not None) == case.retry, outcome.retry_after
     for key, value in case.observed.items():
         assert outcome.observed[key] == value, key
+
+
+def test_a_monitor_changed_meanwhile_is_looked_at_again_soon_and_a_refusal_is_not() -> None:
+    retries = []
+    for arrange in (_gone_before_the_update, _refused_create):
+        fake = FakeMonitors()
+        spec, request = arrange(fake)
+        retries.append(modelmonitor.reconcile(spec, monitors=fake, request=request).retry_after)
+    assert retries == [30.0, None]
 
 
 def test_created_monitor_carries_the_spec_in_the_apis_form() -> None:
