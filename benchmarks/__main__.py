@@ -47,7 +47,6 @@ def main() -> int:
             python=os.environ.get("MLOPS_CONTROLLER_PYTHON", sys.executable),
             kubeconfig=cluster.kubeconfig_path,
             log_path=work / "controller.log",
-            timer_interval=2.0,
         )
         with controller:
             measured = _converge(kubectl, "ctl", args.models, None, emulator)

@@ -18,7 +18,6 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("-n", "--namespace", action="append", help="watch only this namespace (repeatable)")
     run.add_argument("--metrics-port", type=int, default=8080, help="Prometheus metrics port (0 disables)")
     run.add_argument("--health-port", type=int, default=8081, help="liveness probe port (0 disables)")
-    run.add_argument("--timer-interval", type=float, help="seconds between checks whether a resource is due")
     run.add_argument(
         "--watch-silence-seconds",
         type=float,
@@ -54,8 +53,6 @@ def main(argv: list[str] | None = None) -> int:
 def _run(args: argparse.Namespace) -> int:
     if args.kubeconfig:
         os.environ["KUBECONFIG"] = args.kubeconfig
-    if args.timer_interval:
-        os.environ["MLOPS_TIMER_INTERVAL"] = str(args.timer_interval)
     if args.watch_silence_seconds:
         os.environ["MLOPS_WATCH_SILENCE_SECONDS"] = str(args.watch_silence_seconds)
     from controller import runner  # imports kopf and the handlers: only when running

@@ -9,6 +9,7 @@ on every tick, so steady state costs no external call between drift checks.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -43,6 +44,12 @@ class _Registry:
         with self._guard:
             self._due[uid] = time.monotonic() + after
 
+    def seconds_until_due(self, uid: str) -> float | None:
+        """None while unscheduled: the create or resume handler reconciles a new resource first."""
+        with self._guard:
+            due = self._due.get(uid)
+        return None if due is None else max(0.0, due - time.monotonic())
+
     def is_due(self, uid: str) -> bool:
         """Unscheduled resources are not due: their create or resume handler reconciles them first."""
         with self._guard:
@@ -72,23 +79,18 @@ class _Registry:
 REGISTRY = _Registry()
 
 
-def is_due(meta: Mapping[str, Any]) -> bool:
-    """Whether the drift timer should reconcile this resource now."""
-    return REGISTRY.is_due(str(meta["uid"]))
-
-
 def reconcile(
     *,
     kind: str,
     body: kopf.Body,
-    patch: kopf.Patch,
-    logger: kopf.Logger,
+    logger: logging.Logger | logging.LoggerAdapter[logging.Logger],
     drift_seconds: float,
     run: Callable[[], Outcome],
-) -> Outcome:
-    """Run one reconcile of a resource and write its result to status, Events and metrics."""
-    uid = str(body.meta["uid"])
-    generation = int(body.meta.get("generation") or 0)
+) -> dict[str, Any]:
+    """Run one reconcile of a resource; post its Events, count its metrics, and return its status patch."""
+    meta, status = body["metadata"], body.get("status") or {}
+    uid = str(meta["uid"])
+    generation = int(meta.get("generation") or 0)
     with REGISTRY.lock(uid):
         started = time.monotonic()
         try:
@@ -99,7 +101,6 @@ def reconcile(
     metrics.RECONCILES.labels(kind=kind, result=_result(outcome)).inc()
     if outcome.drift_corrections:
         metrics.DRIFT_CORRECTIONS.labels(kind=kind).inc(outcome.drift_corrections)
-    patch.status.update(status_patch(outcome, status=body.status, generation=generation, now=datetime.now(UTC)))
     for note in outcome.notes:
         kopf.event(body, type="Warning" if note.warning else "Normal", reason=note.reason, message=note.message)
         (logger.warning if note.warning else logger.info)("%s: %s", note.reason, note.message)
@@ -107,7 +108,7 @@ def reconcile(
     REGISTRY.record_ready(kind, uid, outcome.ready.status)
     if not outcome.ready.ok:
         logger.info("not ready: %s: %s", outcome.ready.reason, outcome.ready.message)
-    return outcome
+    return status_patch(outcome, status=status, generation=generation, now=datetime.now(UTC))
 
 
 def status_patch(outcome: Outcome, *, status: Mapping[str, Any], generation: int, now: datetime) -> dict[str, Any]:
@@ -151,17 +152,6 @@ def deletion_failed(*, body: kopf.Body, patch: kopf.Patch, message: str) -> None
 def forget(meta: Mapping[str, Any]) -> None:
     """Drop in-memory bookkeeping for a deleted resource."""
     REGISTRY.forget(str(meta["uid"]))
-
-
-def spec_changed(body: kopf.Body) -> bool:
-    """Whether this generation of the spec has not been applied yet.
-
-    A difference found while applying a new spec is the user's change; one found after the
-    spec was applied (Synced=True for this generation) was made out of band: drift.
-    """
-    synced = c.find(list(body.status.get("conditions") or []), c.SYNCED)
-    applied = synced is not None and synced.get("status") == "True" and synced.get("observedGeneration")
-    return applied != body.meta.get("generation")
 
 
 def _result(outcome: Outcome) -> str:

@@ -1,4 +1,4 @@
-"""The few direct Kubernetes API reads the controller makes besides kopf's watches: Secrets."""
+"""The direct Kubernetes API calls the controller makes besides kopf's: Secrets read, drift loops' status writes."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ from collections.abc import Mapping
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
 
+from controller.api.crd import GROUP, VERSION
 from controller.clients import errors
 
 SECRET_CACHE_SECONDS = 10.0
@@ -46,9 +47,35 @@ class SecretReader:
 
     def _core(self) -> client.CoreV1Api:
         if self._api is None:
-            try:
-                config.load_incluster_config()
-            except config.ConfigException:
-                config.load_kube_config()
+            _load_config()
             self._api = client.CoreV1Api()
         return self._api
+
+
+class StatusWriter:
+    """Merge-patches a resource's status subresource (as kopf does after a handler), for the drift loops."""
+
+    def __init__(self) -> None:
+        self._api: client.CustomObjectsApi | None = None
+
+    def patch(self, plural: str, namespace: str, name: str, status: Mapping[str, object]) -> bool:
+        """False when the resource is gone (deleted meanwhile); other API errors propagate."""
+        if self._api is None:
+            _load_config()
+            self._api = client.CustomObjectsApi()
+        try:
+            self._api.patch_namespaced_custom_object_status(
+                GROUP, VERSION, namespace, plural, name, {"status": dict(status)}
+            )
+        except ApiException as exc:
+            if exc.status == 404:
+                return False
+            raise
+        return True
+
+
+def _load_config() -> None:
+    try:
+        config.load_incluster_config()
+    except config.ConfigException:
+        config.load_kube_config()

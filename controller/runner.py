@@ -32,7 +32,6 @@ def run(
         log_format=kopf.LogFormat.JSON if json_logs else kopf.LogFormat.FULL,
         log_refkey="object",
     )
-    logging.getLogger("kopf.objects").addFilter(_quiet_timer_successes)
     if metrics_port:
         start_http_server(metrics_port)
     liveness = f"http://0.0.0.0:{health_port}/healthz" if health_port else None
@@ -94,8 +93,3 @@ def _settings(*, namespaced: bool) -> kopf.OperatorSettings:
     settings.scanning.disabled = namespaced
     return settings
 
-
-def _quiet_timer_successes(record: logging.LogRecord) -> bool:
-    """Drop kopf's per-tick "Timer ... succeeded" lines: the drift timer ticks often and mostly does nothing."""
-    message = record.getMessage()
-    return not (message.startswith("Timer ") and message.endswith(" succeeded."))

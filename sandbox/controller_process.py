@@ -22,14 +22,12 @@ class ControllerProcess:
         *,
         kubeconfig: Path,
         log_path: Path,
-        timer_interval: float = 1.0,
         extra_env: dict[str, str] | None = None,
         args: Sequence[str] = (),
         python: str = sys.executable,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.log_path = log_path
-        self.timer_interval = timer_interval
         self.extra_env = extra_env or {}
         self.args = list(args)  # more `mlopsctl run` options, e.g. ["-n", "team-a"]
         self.python = python  # a runtime-only environment measures what production runs
@@ -64,8 +62,6 @@ class ControllerProcess:
             str(self.metrics_port),
             "--health-port",
             str(self.health_port),
-            "--timer-interval",
-            str(self.timer_interval),
             "--verbose",
             *self.args,
         ]

@@ -49,7 +49,7 @@ def run(*, work_dir: Path, mlflow_port: int, databricks_port: int, once: bool) -
         kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
         kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
         controller = ControllerProcess(
-            kubeconfig=cluster.kubeconfig_path, log_path=work_dir / "controller.log", timer_interval=2.0
+            kubeconfig=cluster.kubeconfig_path, log_path=work_dir / "controller.log"
         )
         stack.enter_context(controller)
         _say(f"controller running (log: {controller.log_path}, metrics :{controller.metrics_port}/metrics)")

@@ -57,7 +57,7 @@ def controller(kubeconfig: Path, tmp_path_factory: pytest.TempPathFactory) -> It
     else:
         release = Release.install(kubeconfig, "e2e", CONTROLLER_NAMESPACE)
         identity = release.service_account_kubeconfig(folder / "sa.kubeconfig", duration_seconds=4 * 3600)
-    process = ControllerProcess(kubeconfig=identity, log_path=folder / "controller.log", timer_interval=0.5)
+    process = ControllerProcess(kubeconfig=identity, log_path=folder / "controller.log")
     with process:
         yield process
         print(f"controller log: {process.log_path}")

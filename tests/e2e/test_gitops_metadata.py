@@ -11,7 +11,7 @@ from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e
 
-QUIET_SECONDS = 8  # several timer ticks; the Workspace's drift interval (1h) is far away
+QUIET_SECONDS = 8  # long enough for any reconcile a metadata change would cause; drift (1h) is far away
 
 
 def test_tracking_annotations_and_labels_cause_no_external_call(kubectl: Kubectl, emulator: Emulator) -> None:

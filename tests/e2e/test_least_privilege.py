@@ -130,7 +130,7 @@ def test_namespaced_controller_on_the_service_account_token(
             "spec": {"mlflow": {"trackingUri": mlflow_server.url, "credentialsSecretRef": {"name": "creds"}}},
         }
     )
-    with ControllerProcess(kubeconfig=token, log_path=log, timer_interval=0.5, args=["-n", kubectl.namespace]):
+    with ControllerProcess(kubeconfig=token, log_path=log, args=["-n", kubectl.namespace]):
         run_model_lifecycle(kubectl, mlflow_server)
         untouched = other_namespace.get("workspace", "elsewhere")
     assert not untouched.get("status")
@@ -167,7 +167,7 @@ def test_cluster_wide_controller_on_the_service_account_token(
 ) -> None:
     token = cluster_wide_release.service_account_kubeconfig(tmp_path / "sa.kubeconfig")
     log = tmp_path / "controller.log"
-    with ControllerProcess(kubeconfig=token, log_path=log, timer_interval=0.5):
+    with ControllerProcess(kubeconfig=token, log_path=log):
         run_model_lifecycle(kubectl, mlflow_server)
     refused = [line for line in log.read_text().splitlines() if REFUSED.search(line)]
     assert not refused, "\n".join(refused)

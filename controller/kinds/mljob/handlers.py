@@ -1,93 +1,65 @@
-"""kopf handlers for MLJob: reconcile on spec change, on resume, and on the drift timer."""
+"""MLJob, wired: its Jobs client from the referenced Workspace and its request from the resource's typed status."""
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from typing import Any
-
-import kopf
-from pydantic import ValidationError
-
-from controller import handling
-from controller.api.crd import GROUP, VERSION
 from controller.kinds.mljob import reconcile as mljob
 from controller.kinds.mljob.external import DatabricksJobs
-from controller.kinds.mljob.model import LastRun, MLJobSpec
+from controller.kinds.mljob.model import DEFINITION, MLJobSpec, MLJobStatus
 from controller.kinds.mljob.observed import ObservedRun
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.handlers import NotUsable, databricks, databricks_client
-from controller.settings import TIMER_INTERVAL
+from controller.kinds.workspace.connection import NotUsable, databricks, for_deletion
 from controller.status.outcome import Outcome
+from controller.wiring.kind import Kind, Resource
 
-KIND = "MLJob"
 RUN_POLL_SECONDS = 30.0
 
-
-@kopf.on.resume(GROUP, VERSION, "mljobs")
-@kopf.on.create(GROUP, VERSION, "mljobs")
-@kopf.on.update(GROUP, VERSION, "mljobs", field="spec")
-def mljob_changed(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
-    _reconcile(body, patch, logger, kwargs["workspaces"])
+Job = Resource[MLJobSpec, MLJobStatus]
 
 
-@kopf.timer(GROUP, VERSION, "mljobs", interval=TIMER_INTERVAL)
-def mljob_drift(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
-    if handling.is_due(body.meta):
-        _reconcile(body, patch, logger, kwargs["workspaces"])
-
-
-@kopf.on.delete(GROUP, VERSION, "mljobs")
-def mljob_deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **kwargs: Any) -> None:
-    spec = MLJobSpec.model_validate(dict(body.spec))
-    namespace, job_id = str(body.meta["namespace"]), body.status.get("jobId")
-
-    def connect() -> mljob.Jobs:
-        return DatabricksJobs(databricks_client(kwargs["workspaces"], namespace, spec.workspace_ref.name, kind=KIND))
-
-    handling.delete_external(
-        body=body,
-        patch=patch,
-        logger=logger,
-        failure=f"deleting job {job_id or spec.settings.name} failed",
-        run=lambda: mljob.delete(spec, connect=connect, uid=str(body.meta["uid"]), job_id=job_id),
-    )
-
-
-def _reconcile(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, workspaces: kopf.Index[Any, Any]) -> None:
-    spec = MLJobSpec.model_validate(dict(body.spec))
-    view = lookup.find(workspaces.get((body.meta["namespace"], spec.workspace_ref.name)))
-    drift = view.drift_seconds if view else lookup.DEFAULT_DRIFT_SECONDS
-
-    def run() -> Outcome:
-        try:
-            jobs = DatabricksJobs(databricks(view, str(body.meta["namespace"]), spec.workspace_ref.name, kind=KIND))
-        except NotUsable as exc:
-            return exc.outcome
-        request = mljob.Request(
-            owner=f"{body.meta['namespace']}/{body.meta['name']}",
-            uid=str(body.meta["uid"]),
-            generation=int(body.meta.get("generation") or 0),
-            spec_changed=handling.spec_changed(body),
-            recorded=_recorded(body.status),
-            poll_seconds=min(RUN_POLL_SECONDS, drift),
-        )
-        return mljob.reconcile(spec, jobs=jobs, request=request)
-
-    handling.reconcile(kind=KIND, body=body, patch=patch, logger=logger, drift_seconds=drift, run=run)
-
-
-def _recorded(status: Mapping[str, Any]) -> mljob.Recorded:
-    """What earlier reconciles left in status."""
-    last_run: ObservedRun | None = None
+def _reconcile(resource: Job) -> Outcome:
+    found = lookup.referenced(resource)
     try:
-        if status.get("lastRun"):
-            last = LastRun.model_validate(dict(status["lastRun"]))
-            last_run = ObservedRun(run_id=last.run_id, state=last.state, result=last.result, url=last.url)
-    except ValidationError:
-        last_run = None
-    return mljob.Recorded(
-        job_id=status.get("jobId"),
-        applied_hash=status.get("appliedSettingsHash"),
-        job_hash=status.get("jobSettingsHash"),
-        last_run=last_run,
+        client = databricks(found, resource.namespace, resource.spec.workspace_ref.name, kind=DEFINITION.kind)
+    except NotUsable as exc:
+        return exc.outcome
+    request = mljob.Request(
+        owner=resource.owner,
+        uid=resource.uid,
+        generation=resource.generation,
+        spec_changed=resource.spec_changed,
+        recorded=_recorded(resource.status),
+        poll_seconds=min(RUN_POLL_SECONDS, lookup.drift_seconds(resource)),
     )
+    return mljob.reconcile(resource.spec, jobs=DatabricksJobs(client), request=request)
+
+
+def _delete(resource: Job) -> str:
+    def connect() -> mljob.Jobs:
+        found = lookup.referenced(resource)
+        name = resource.spec.workspace_ref.name
+        return DatabricksJobs(for_deletion(found, resource.namespace, name, kind=DEFINITION.kind))
+
+    return mljob.delete(resource.spec, connect=connect, uid=resource.uid, job_id=resource.status.job_id)
+
+
+def _recorded(status: MLJobStatus) -> mljob.Recorded:
+    """What earlier reconciles left in status."""
+    last = status.last_run
+    return mljob.Recorded(
+        job_id=status.job_id,
+        applied_hash=status.applied_settings_hash,
+        job_hash=status.job_settings_hash,
+        last_run=ObservedRun(run_id=last.run_id, state=last.state, result=last.result, url=last.url) if last else None,
+    )
+
+
+KIND = Kind(
+    definition=DEFINITION,
+    spec=MLJobSpec,
+    status=MLJobStatus,
+    reconcile=_reconcile,
+    delete=_delete,
+    drift_seconds=lookup.drift_seconds,
+    external_name=lambda resource: f"job {resource.status.job_id or resource.spec.settings.name}",
+    follows=lookup.follows,
+)

@@ -61,14 +61,3 @@ class ObservedRefresh:
     def as_status(self) -> Json:
         """The refresh in status' camelCase form."""
         return {"refreshId": self.refresh_id, "state": self.state, "message": self.message}
-
-
-@dataclass(frozen=True)
-class EndpointView:
-    """What a ModelMonitor needs to know of a ServingEndpoint resource (from the in-memory index)."""
-
-    inference_table_name: str | None
-    """status.inferenceTableName: set once the endpoint logs to a payload table."""
-    ready: bool
-    capture_declared: bool
-    """Whether the endpoint's spec asks for an inference table at all."""

@@ -8,7 +8,8 @@ from datetime import datetime
 from typing import Protocol
 
 from controller.kinds.modelmonitor.model import ModelMonitorSpec
-from controller.kinds.modelmonitor.observed import EndpointView, Json, ObservedMonitor, ObservedRefresh
+from controller.kinds.modelmonitor.observed import Json, ObservedMonitor, ObservedRefresh
+from controller.kinds.servingendpoint.published import EndpointView
 from controller.reconciling.run import Run
 
 

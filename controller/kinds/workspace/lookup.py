@@ -1,16 +1,18 @@
-"""Find the Workspace a resource refers to, and say why a resource must wait for it."""
+"""What other kinds read of a Workspace (its published entry), and why a resource must wait for it."""
 
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from pydantic import ValidationError
 
+from controller.api.common import ObjectRef
 from controller.kinds.workspace.model import WorkspaceSpec
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
+from controller.wiring.kind import Published, Ref, Resource
 
 RETRY_SECONDS = 10.0
 DEFAULT_DRIFT_SECONDS = 300.0
@@ -29,32 +31,54 @@ class WorkspaceView:
         return self.spec.drift_seconds if self.spec else DEFAULT_DRIFT_SECONDS
 
 
-def index_entry(spec: Mapping[str, Any], status: Mapping[str, Any]) -> dict[str, Any]:
-    """The value kept in the in-memory Workspace index (what `find` reads back)."""
+def view(spec: Mapping[str, Any], status: Mapping[str, Any]) -> WorkspaceView:
+    """The Workspace's published entry."""
     ready = c.find(list(status.get("conditions") or []), c.READY) or {}
-    return {"spec": dict(spec), "connected": bool(status.get("connected")), "message": ready.get("message", "")}
+    try:
+        parsed: WorkspaceSpec | None = WorkspaceSpec.model_validate(dict(spec))
+    except ValidationError:
+        parsed = None
+    return WorkspaceView(spec=parsed, connected=bool(status.get("connected")), message=str(ready.get("message", "")))
 
 
-def find(entries: Iterable[Mapping[str, Any]] | None) -> WorkspaceView | None:
-    """The Workspace from its index entries, or None when it does not exist."""
-    for entry in entries or ():
-        try:
-            spec: WorkspaceSpec | None = WorkspaceSpec.model_validate(entry["spec"])
-        except ValidationError:
-            spec = None
-        return WorkspaceView(spec=spec, connected=bool(entry["connected"]), message=str(entry["message"]))
-    return None
+WORKSPACE = Published("workspaces", view)
 
 
-def waiting(name: str, view: WorkspaceView | None) -> Outcome | None:
+class InWorkspace(Protocol):
+    """A spec that lives in a Workspace."""
+
+    @property
+    def workspace_ref(self) -> ObjectRef: ...
+
+
+def referenced(resource: Resource[Any, Any]) -> WorkspaceView | None:
+    """The Workspace the resource refers to, as last published; None when it does not exist."""
+    spec: InWorkspace = resource.spec
+    return resource.find(WORKSPACE, spec.workspace_ref.name)
+
+
+def drift_seconds(resource: Resource[Any, Any]) -> float:
+    """The referenced Workspace's driftInterval (the default while it does not exist)."""
+    found = referenced(resource)
+    return found.drift_seconds if found else DEFAULT_DRIFT_SECONDS
+
+
+def follows(resource: Resource[Any, Any]) -> Iterable[Ref]:
+    """Every resource in a Workspace follows it: it is woken when the Workspace connects."""
+    spec: InWorkspace = resource.spec
+    return (("workspaces", spec.workspace_ref.name),)
+
+
+def waiting(name: str, found: WorkspaceView | None) -> Outcome | None:
     """An Outcome saying why the resource waits for its Workspace, or None when it is usable."""
-    if view is None:
+    if found is None:
         message = f"Workspace {name} does not exist"
-    elif view.spec is None:
+    elif found.spec is None:
         message = f"Workspace {name} has an invalid spec"
-    elif not view.connected:
-        message = f"Workspace {name} is not connected: {view.message or 'not checked yet'}"
+    elif not found.connected:
+        message = f"Workspace {name} is not connected: {found.message or 'not checked yet'}"
     else:
         return None
     verdict = c.Verdict(False, c.WAITING_FOR_WORKSPACE, message)
     return Outcome(ready=verdict, synced=verdict, retry_after=RETRY_SECONDS)
+

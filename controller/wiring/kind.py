@@ -1,0 +1,140 @@
+"""What a kind declares so that one factory can wire it: its reconcile, delete, dependencies and published entry.
+
+A kind's `handlers.py` builds one `Kind` from its own functions and imports no kopf; `controller.wiring.register`
+turns every Kind in the catalog into kopf handlers.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any, Generic, TypeVar
+
+from pydantic import BaseModel, ValidationError
+
+from controller.api.crd import KindDefinition
+from controller.status import conditions as c
+from controller.status.outcome import Outcome
+
+SpecT = TypeVar("SpecT", bound=BaseModel)
+StatusT = TypeVar("StatusT", bound=BaseModel)
+EntryT = TypeVar("EntryT")
+
+Ref = tuple[str, str]
+"""A dependency in the resource's namespace: (plural of its kind, name)."""
+
+
+@dataclass(frozen=True)
+class Published(Generic[EntryT]):
+    """What other kinds read of a kind: a typed entry computed from its spec and status, kept in memory.
+
+    It lives beside the producing kind; a change of the entry wakes the resources that follow it.
+    """
+
+    plural: str
+    entry: Callable[[Mapping[str, Any], Mapping[str, Any]], EntryT]
+
+    @property
+    def index(self) -> str:
+        return f"{self.plural}_published"
+
+
+@dataclass(frozen=True)
+class Index:
+    """A kind's own in-memory index over some kind's resources (kopf passes it by `name`)."""
+
+    name: str
+    plural: str
+    entries: Callable[[str, str, Mapping[str, Any], Mapping[str, Any]], dict[Any, Any]]  # ns, name, spec, status
+
+
+@dataclass(frozen=True)
+class Resource(Generic[SpecT, StatusT]):
+    """One resource as a reconcile sees it: identity, typed spec and status, and what other kinds publish."""
+
+    namespace: str
+    name: str
+    uid: str
+    generation: int
+    spec: SpecT
+    status: StatusT
+    conditions: tuple[dict[str, Any], ...]
+    indices: Mapping[str, Any]
+
+    @property
+    def owner(self) -> str:
+        """"namespace/name": the value of the ownership tag on external objects."""
+        return f"{self.namespace}/{self.name}"
+
+    @property
+    def spec_changed(self) -> bool:
+        """Whether this generation has not been applied yet (Synced=True records the generation applied).
+
+        A difference found while applying a new spec is the user's change; one found after it was applied
+        was made out of band: drift.
+        """
+        synced = c.find(list(self.conditions), c.SYNCED)
+        applied = synced is not None and synced.get("status") == "True" and synced.get("observedGeneration")
+        return applied != self.generation
+
+    @property
+    def waiting(self) -> bool:
+        """Whether the last reconcile left it waiting for something (a dependency, a version, its Workspace)."""
+        ready = c.find(list(self.conditions), c.READY)
+        return ready is None or str(ready.get("reason", "")).startswith("WaitingFor")
+
+    def find(self, published: Published[EntryT], name: str) -> EntryT | None:
+        """Another resource's published entry, by name in this namespace; None when it does not exist."""
+        for entry in self.indices[published.index].get((self.namespace, name), ()):
+            return entry  # type: ignore[no-any-return]
+        return None
+
+    def index(self, name: str) -> Any:
+        return self.indices[name]
+
+
+def _no_dependencies(_resource: Resource[Any, Any]) -> Iterable[Ref]:
+    return ()
+
+
+def _when_waiting(resource: Resource[Any, Any]) -> bool:
+    return resource.waiting
+
+
+@dataclass(frozen=True)
+class Kind(Generic[SpecT, StatusT]):
+    """Everything the factory needs to serve one kind."""
+
+    definition: KindDefinition
+    spec: type[SpecT]
+    status: type[StatusT]
+    reconcile: Callable[[Resource[SpecT, StatusT]], Outcome]
+    delete: Callable[[Resource[SpecT, StatusT]], str] | None
+    drift_seconds: Callable[[Resource[SpecT, StatusT]], float]
+    external_name: Callable[[Resource[SpecT, StatusT]], str]
+    """How messages name the external object ("registered model main.risk.fraud")."""
+    follows: Callable[[Resource[SpecT, StatusT]], Iterable[Ref]] = _no_dependencies
+    """The resources whose published entries this one depends on."""
+    woken: Callable[[Resource[SpecT, StatusT]], bool] = _when_waiting
+    """Whether a change of a followed entry calls for a reconcile now, judged from this resource's own status."""
+    publishes: Published[Any] | None = None
+    indices: tuple[Index, ...] = field(default=())
+
+    def resource(
+        self, meta: Mapping[str, Any], spec: Mapping[str, Any], status: Mapping[str, Any], indices: Mapping[str, Any]
+    ) -> Resource[SpecT, StatusT]:
+        """The typed view of a resource; a status that no longer parses is read as empty (it is rewritten)."""
+        try:
+            typed_status = self.status.model_validate(dict(status))
+        except ValidationError:
+            typed_status = self.status()
+        return Resource(
+            namespace=str(meta["namespace"]),
+            name=str(meta["name"]),
+            uid=str(meta["uid"]),
+            generation=int(meta.get("generation") or 0),
+            spec=self.spec.model_validate(dict(spec)),
+            status=typed_status,
+            conditions=tuple(dict(cond) for cond in status.get("conditions") or ()),
+            indices=indices,
+        )

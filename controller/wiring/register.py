@@ -1,0 +1,136 @@
+"""The one factory that turns a kind's declaration into kopf handlers.
+
+Per kind: its published entry as an index (whose changes wake followers), a change handler (create,
+resume, spec update), a drift loop per resource (a kopf daemon that sleeps until the resource is due or
+a followed resource changed), and a delete handler that carries out the deletionPolicy.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+import kopf
+
+from controller import handling
+from controller.api.crd import GROUP, VERSION
+from controller.kube import StatusWriter
+from controller.wiring.dependents import DEPENDENTS, WAKER
+from controller.wiring.kind import Index, Kind, Published
+
+UNSCHEDULED_RECHECK_SECONDS = 60.0
+STOP_GRACE_SECONDS = 1.0
+
+STATUS = StatusWriter()
+_LOG = logging.getLogger(__name__)
+
+
+def register(kind: Kind[Any, Any]) -> None:
+    """Register every handler of one kind with kopf."""
+    plural, singular = kind.definition.plural, kind.definition.singular
+    if kind.publishes is not None:
+        _publish(kind.publishes)
+    for index in kind.indices:
+        _index(index)
+
+    def changed(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **indices: Any) -> None:
+        patch.status.update(_reconcile(kind, body, logger, indices))
+
+    for on in (kopf.on.resume, kopf.on.create):
+        on(GROUP, VERSION, plural, id=f"{singular}_changed")(changed)
+    kopf.on.update(GROUP, VERSION, plural, id=f"{singular}_changed", field="spec")(changed)
+
+    async def drift(body: kopf.Body, logger: kopf.Logger, stopped: kopf.DaemonStopped, **indices: Any) -> None:
+        await _drift_loop(kind, body, logger, stopped, indices)
+
+    kopf.daemon(GROUP, VERSION, plural, id=f"{singular}_drift", cancellation_timeout=STOP_GRACE_SECONDS)(drift)
+
+    def deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **indices: Any) -> None:
+        resource = kind.resource(body.meta, body.spec, body.status, indices)
+        delete = kind.delete
+        if delete is not None:
+            handling.delete_external(
+                body=body,
+                patch=patch,
+                logger=logger,
+                failure=f"deleting {kind.external_name(resource)} failed",
+                run=lambda: delete(resource),
+            )
+        handling.forget(body.meta)
+        DEPENDENTS.forget(resource.uid)
+
+    kopf.on.delete(GROUP, VERSION, plural, id=f"{singular}_deleted")(deleted)
+
+
+def _reconcile(kind: Kind[Any, Any], body: kopf.Body, logger: Any, indices: Mapping[str, Any]) -> dict[str, Any]:
+    """One reconcile of the resource as the body shows it now; returns its status patch."""
+    resource = kind.resource(body.meta, body.spec, body.status, indices)
+    DEPENDENTS.follow(resource.uid, ((plural, resource.namespace, name) for plural, name in kind.follows(resource)))
+    return handling.reconcile(
+        kind=kind.definition.kind,
+        body=body,
+        logger=logger,
+        drift_seconds=kind.drift_seconds(resource),
+        run=lambda: kind.reconcile(resource),
+    )
+
+
+async def _drift_loop(
+    kind: Kind[Any, Any], body: kopf.Body, logger: Any, stopped: kopf.DaemonStopped, indices: Mapping[str, Any]
+) -> None:
+    """Sleep until the resource is due (drift check, retry) or nudged by a followed resource; then reconcile.
+
+    A nudge reconciles only when the resource's own status says the change matters to it (`Kind.woken`).
+    The body is kopf's live view: it holds the latest spec and status.
+    """
+    uid, plural = str(body.meta["uid"]), kind.definition.plural
+    nudged = WAKER.open(uid)
+    try:
+        while not stopped:
+            delay = handling.REGISTRY.seconds_until_due(uid)
+            was_nudged = await _sleep(nudged, stopped, UNSCHEDULED_RECHECK_SECONDS if delay is None else delay)
+            if stopped or handling.REGISTRY.seconds_until_due(uid) is None:
+                continue
+            if not handling.REGISTRY.is_due(uid) and not _matters(kind, body, indices, nudged=was_nudged):
+                continue
+            status = await asyncio.to_thread(_reconcile, kind, body, logger, indices)
+            namespace, name = str(body.meta["namespace"]), str(body.meta["name"])
+            await asyncio.to_thread(STATUS.patch, plural, namespace, name, status)
+    finally:
+        WAKER.close(uid)
+
+
+def _matters(kind: Kind[Any, Any], body: kopf.Body, indices: Mapping[str, Any], *, nudged: bool) -> bool:
+    """Whether a nudge (a followed resource changed) calls for a reconcile before the resource is due."""
+    return nudged and kind.woken(kind.resource(body.meta, body.spec, body.status, indices))
+
+
+async def _sleep(nudged: asyncio.Event, stopped: kopf.DaemonStopped, seconds: float) -> bool:
+    """Wait up to `seconds` for a nudge or the stop; True when nudged."""
+    waits = {asyncio.ensure_future(nudged.wait()), asyncio.ensure_future(stopped.wait())}
+    try:
+        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
+    finally:
+        for wait in waits:
+            wait.cancel()
+    was_nudged = nudged.is_set()
+    nudged.clear()
+    return was_nudged
+
+
+def _publish(published: Published[Any]) -> None:
+    def entries(namespace: str | None, name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[Any, Any]:
+        entry = published.entry(spec, status)
+        DEPENDENTS.publish((published.plural, str(namespace), name), entry)
+        return {(namespace, name): entry}
+
+    kopf.index(GROUP, VERSION, published.plural, id=published.index)(entries)
+
+
+def _index(index: Index) -> None:
+    def entries(namespace: str | None, name: str, spec: kopf.Spec, status: kopf.Status, **_: Any) -> dict[Any, Any]:
+        return index.entries(str(namespace), name, spec, status)
+
+    kopf.index(GROUP, VERSION, index.plural, id=index.name)(entries)
