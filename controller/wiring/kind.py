@@ -93,6 +93,23 @@ class Resource(Generic[SpecT, StatusT]):
         return self.indices[name]
 
 
+def read_status(model: type[StatusT], raw: Mapping[str, Any]) -> StatusT:
+    """Status through the kind's model; a field that does not parse (written by another version) is left out.
+
+    Only the unreadable fields are lost, not the whole status: the next reconcile writes them again.
+    """
+    fields = dict(raw)
+    for _ in range(len(fields) + 1):
+        try:
+            return model.model_validate(fields)
+        except ValidationError as exc:
+            bad = {str(error["loc"][0]) for error in exc.errors() if error["loc"]}
+            if not bad & set(fields):
+                break
+            fields = {key: value for key, value in fields.items() if key not in bad}
+    return model()
+
+
 def _no_dependencies(_resource: Resource[Any, Any]) -> Iterable[Ref]:
     return ()
 
@@ -123,18 +140,14 @@ class Kind(Generic[SpecT, StatusT]):
     def resource(
         self, meta: Mapping[str, Any], spec: Mapping[str, Any], status: Mapping[str, Any], indices: Mapping[str, Any]
     ) -> Resource[SpecT, StatusT]:
-        """The typed view of a resource; a status that no longer parses is read as empty (it is rewritten)."""
-        try:
-            typed_status = self.status.model_validate(dict(status))
-        except ValidationError:
-            typed_status = self.status()
+        """The typed view of a resource."""
         return Resource(
             namespace=str(meta["namespace"]),
             name=str(meta["name"]),
             uid=str(meta["uid"]),
             generation=int(meta.get("generation") or 0),
             spec=self.spec.model_validate(dict(spec)),
-            status=typed_status,
+            status=read_status(self.status, status),
             conditions=tuple(dict(cond) for cond in status.get("conditions") or ()),
             indices=indices,
         )

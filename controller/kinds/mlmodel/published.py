@@ -11,11 +11,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from controller.kinds.mlmodel.model import MLModelStatus
 from controller.status import conditions as c
-from controller.wiring.kind import Published
+from controller.wiring.kind import Published, read_status
 
 
 @dataclass(frozen=True)
@@ -30,10 +28,7 @@ class ModelView:
 
 def view(spec: Mapping[str, Any], status: Mapping[str, Any]) -> ModelView:
     """The MLModel's published entry, from its spec and its typed status."""
-    try:
-        typed = MLModelStatus.model_validate(dict(status))
-    except ValidationError:
-        typed = MLModelStatus()
+    typed = read_status(MLModelStatus, status)
     ready = next((cond for cond in typed.conditions if cond.type == c.READY), None)
     reason = ready.reason if ready else "not reconciled yet"
     return ModelView(

@@ -6,11 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
 from controller.kinds.servingendpoint.model import ServingEndpointStatus
 from controller.status import conditions as c
-from controller.wiring.kind import Published
+from controller.wiring.kind import Published, read_status
 
 
 @dataclass(frozen=True)
@@ -26,10 +24,7 @@ class EndpointView:
 
 def view(spec: Mapping[str, Any], status: Mapping[str, Any]) -> EndpointView:
     """The ServingEndpoint's published entry, from its spec and its typed status."""
-    try:
-        typed = ServingEndpointStatus.model_validate(dict(status))
-    except ValidationError:
-        typed = ServingEndpointStatus()
+    typed = read_status(ServingEndpointStatus, status)
     capture = spec.get("inferenceTable") or {}
     return EndpointView(
         inference_table_name=typed.inference_table_name or None,
