@@ -4,7 +4,8 @@ Prints three figures, on a local API server and the Databricks emulator:
 - convergence: N MLModels (Unity Catalog, aliases to set) applied at once, time until all are
   Ready with the controller, against a kopf operator that only marks them Ready (ratio);
 - steady state: external reads and writes per resource over several drift intervals;
-- memory: the controller's RSS with M resources reconciled.
+- memory: the controller's RSS with M resources reconciled;
+- promotion: an alias edit to the registry and on to the endpoint that follows it (`promotion.py`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from typing import Any
 
 import yaml
 
+from benchmarks import promotion
 from sandbox.cluster import LocalCluster, repo_root
 from sandbox.controller_process import ControllerProcess
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
@@ -31,6 +33,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--models", type=int, default=500, help="resources applied at once for convergence")
     parser.add_argument("--memory-models", type=int, default=1000, help="resources present for the memory figure")
+    parser.add_argument("--promotions", type=int, default=10, help="alias promotions timed end to end")
     parser.add_argument(
         "--drift-intervals", type=int, default=3, help="drift intervals the steady state is counted over"
     )
@@ -69,6 +72,8 @@ def main() -> int:
                 f"memory: controller RSS {_rss_mib(controller):.0f} MiB with {max(args.memory_models, args.models)} "
                 "MLModels reconciled"
             )
+            figures = promotion.measure(kubectl, emulator, str(cluster.kubeconfig_path), args.promotions)
+            print(promotion.report(figures))
     return 0
 
 
@@ -118,7 +123,7 @@ def _model(namespace: str, prefix: str, index: int) -> dict[str, Any]:
 
 
 def _workspace(kubectl: _Kubectl, emulator: Emulator) -> None:
-    for namespace in ("bench-noop", "bench-ctl", "bench-mem"):
+    for namespace in ("bench-noop", "bench-ctl", "bench-mem", promotion.NAMESPACE):
         kubectl("create", "namespace", namespace)
         kubectl("create", "secret", "generic", "dbx", "-n", namespace, f"--from-literal=token={DEFAULT_TOKEN}")
         workspace = {

@@ -23,6 +23,7 @@ from controller.clients import errors
 from controller.reconciling import errors as reactions
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
+from controller.wiring.dependents import WAKER
 
 DELETE_RETRY_SECONDS = 15
 
@@ -43,6 +44,7 @@ class _Registry:
     def schedule(self, uid: str, after: float) -> None:
         with self._guard:
             self._due[uid] = time.monotonic() + after
+        WAKER.reschedule(uid)  # the resource's drift loop may be sleeping towards the old due time
 
     def seconds_until_due(self, uid: str) -> float | None:
         """None while unscheduled: the create or resume handler reconciles a new resource first."""

@@ -18,11 +18,16 @@ Key = tuple[str, str, str]
 
 
 class Waker:
-    """One asyncio event per resource's drift loop; `nudge` may be called from any thread."""
+    """One asyncio event per resource's drift loop; may be set from any thread.
+
+    `nudge`: a followed resource changed (the loop asks the kind whether that matters);
+    `reschedule`: the resource's due time moved (the loop only recomputes how long to sleep).
+    """
 
     def __init__(self) -> None:
         self._guard = threading.Lock()
         self._events: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
+        self._nudged: set[str] = set()
 
     def open(self, uid: str) -> asyncio.Event:
         event = asyncio.Event()
@@ -33,8 +38,24 @@ class Waker:
     def close(self, uid: str) -> None:
         with self._guard:
             self._events.pop(uid, None)
+            self._nudged.discard(uid)
 
     def nudge(self, uid: str) -> None:
+        with self._guard:
+            self._nudged.add(uid)
+        self._set(uid)
+
+    def reschedule(self, uid: str) -> None:
+        self._set(uid)
+
+    def take_nudge(self, uid: str) -> bool:
+        """Whether the resource was nudged since the last call."""
+        with self._guard:
+            nudged = uid in self._nudged
+            self._nudged.discard(uid)
+        return nudged
+
+    def _set(self, uid: str) -> None:
         with self._guard:
             found = self._events.get(uid)
         if found is not None:
@@ -68,6 +89,19 @@ class Dependents:
             if key in self._published and self._published[key] == entry:
                 return
             self._published[key] = entry
+            followers = tuple(self._followers.get(key, ()))
+        for uid in followers:
+            self._waker.nudge(uid)
+
+    def latest(self, key: Key) -> Any | None:
+        """The entry last published for `key`: newer than kopf's index while a nudge is being delivered."""
+        with self._guard:
+            return self._published.get(key)
+
+    def withdraw(self, key: Key) -> None:
+        """A followed resource is gone: forget its entry and nudge its followers."""
+        with self._guard:
+            self._published.pop(key, None)
             followers = tuple(self._followers.get(key, ()))
         for uid in followers:
             self._waker.nudge(uid)

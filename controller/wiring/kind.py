@@ -15,6 +15,7 @@ from pydantic import BaseModel, ValidationError
 from controller.api.crd import KindDefinition
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
+from controller.wiring.dependents import DEPENDENTS
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
 StatusT = TypeVar("StatusT", bound=BaseModel)
@@ -84,7 +85,14 @@ class Resource(Generic[SpecT, StatusT]):
         return ready is None or str(ready.get("reason", "")).startswith("WaitingFor")
 
     def find(self, published: Published[EntryT], name: str) -> EntryT | None:
-        """Another resource's published entry, by name in this namespace; None when it does not exist."""
+        """Another resource's published entry, by name in this namespace; None when it does not exist.
+
+        The entry just published wins over kopf's index, which is updated only after the publishing
+        callback returns (after the followers were nudged).
+        """
+        latest = DEPENDENTS.latest((published.plural, self.namespace, name))
+        if latest is not None:
+            return latest  # type: ignore[no-any-return]
         for entry in self.indices[published.index].get((self.namespace, name), ()):
             return entry  # type: ignore[no-any-return]
         return None

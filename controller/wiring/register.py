@@ -60,6 +60,8 @@ def register(kind: Kind[Any, Any]) -> None:
             )
         handling.forget(body.meta)
         DEPENDENTS.forget(resource.uid)
+        if kind.publishes is not None:
+            DEPENDENTS.withdraw((kind.publishes.plural, resource.namespace, resource.name))
 
     kopf.on.delete(GROUP, VERSION, plural, id=f"{singular}_deleted")(deleted)
 
@@ -86,11 +88,12 @@ async def _drift_loop(
     The body is kopf's live view: it holds the latest spec and status.
     """
     uid, plural = str(body.meta["uid"]), kind.definition.plural
-    nudged = WAKER.open(uid)
+    woken = WAKER.open(uid)
     try:
         while not stopped:
             delay = handling.REGISTRY.seconds_until_due(uid)
-            was_nudged = await _sleep(nudged, stopped, UNSCHEDULED_RECHECK_SECONDS if delay is None else delay)
+            await _sleep(woken, stopped, UNSCHEDULED_RECHECK_SECONDS if delay is None else delay)
+            was_nudged = WAKER.take_nudge(uid)
             if stopped or handling.REGISTRY.seconds_until_due(uid) is None:
                 continue
             if not handling.REGISTRY.is_due(uid) and not _matters(kind, body, indices, nudged=was_nudged):
@@ -107,17 +110,15 @@ def _matters(kind: Kind[Any, Any], body: kopf.Body, indices: Mapping[str, Any], 
     return nudged and kind.woken(kind.resource(body.meta, body.spec, body.status, indices))
 
 
-async def _sleep(nudged: asyncio.Event, stopped: kopf.DaemonStopped, seconds: float) -> bool:
-    """Wait up to `seconds` for a nudge or the stop; True when nudged."""
-    waits = {asyncio.ensure_future(nudged.wait()), asyncio.ensure_future(stopped.wait())}
+async def _sleep(woken: asyncio.Event, stopped: kopf.DaemonStopped, seconds: float) -> None:
+    """Wait up to `seconds` for a wake-up (nudge or new due time) or the stop."""
+    waits = {asyncio.ensure_future(woken.wait()), asyncio.ensure_future(stopped.wait())}
     try:
         await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
     finally:
         for wait in waits:
             wait.cancel()
-    was_nudged = nudged.is_set()
-    nudged.clear()
-    return was_nudged
+    woken.clear()
 
 
 def _publish(published: Published[Any]) -> None:
