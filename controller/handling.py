@@ -118,8 +118,10 @@ def status_patch(outcome: Outcome, *, status: Mapping[str, Any], generation: int
     conditions = [dict(cond) for cond in status.get("conditions") or []]
     conditions = c.set_condition(conditions, type_=c.READY, verdict=outcome.ready, generation=generation, now=now)
     conditions = c.set_condition(conditions, type_=c.SYNCED, verdict=outcome.synced, generation=generation, now=now)
+    applied = {"appliedGeneration": generation} if outcome.applied else {}
     return {
         **outcome.observed,
+        **applied,
         "conditions": conditions,
         "observedGeneration": generation,
         "lastObservedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),

@@ -87,6 +87,10 @@ class ManagedStatus(CamelModel):
     conditions: list[Condition] = Field(default_factory=list, max_length=8)
     """Ready and Synced conditions."""
 
+    applied_generation: int | None = None
+    """The spec generation last applied in full. A difference found after that was made outside the spec
+    (drift); one found before is the user's change still being applied."""
+
     last_observed_at: datetime | None = None
     """When the controller last read the external object."""
 

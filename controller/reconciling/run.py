@@ -129,8 +129,20 @@ class Run:
         """The object is not this resource's to manage: only a person can settle it, so Synced stays True."""
         return self.failed(reason, message, retry=None, synced=True, observed=observed)
 
-    def outcome(self, observed: dict[str, Any], *, matches: str, holding: Holding | None = None) -> Outcome:
-        """Ready and Synced from what the run recorded; `matches` says what Ready=True means for this object."""
+    def outcome(
+        self,
+        observed: dict[str, Any],
+        *,
+        matches: str,
+        holding: Holding | None = None,
+        look_again: float | None = None,
+        applied: bool | None = None,
+    ) -> Outcome:
+        """Ready and Synced from what the run recorded; `matches` says what Ready=True means for this object.
+
+        `look_again` asks for an early look even when all is well (a run or refresh in progress); `applied`
+        overrides the default "applied in full" (nothing refused, nothing waiting, the object not holding).
+        """
         notes = list(self.notes)
         ready_synced = c.Verdict(True, c.RECONCILED, "")
         retry: float | None = None
@@ -153,6 +165,8 @@ class Run:
             ready, synced = c.Verdict(True, c.OBSERVED, f"{matches} (ObserveOnly)"), ready_synced
         else:
             ready, synced = c.Verdict(True, c.RECONCILED, matches), ready_synced
+        if retry is None:
+            retry = look_again
         return Outcome(
             ready=ready,
             synced=synced,
@@ -160,6 +174,7 @@ class Run:
             notes=tuple(notes),
             retry_after=retry,
             drift_corrections=self.corrections,
+            applied=(not self.problems and not self.waits and holding is None) if applied is None else applied,
         )
 
 

@@ -69,13 +69,16 @@ class Resource(Generic[SpecT, StatusT]):
 
     @property
     def spec_changed(self) -> bool:
-        """Whether this generation has not been applied yet (Synced=True records the generation applied).
+        """Whether this generation has not been applied in full yet (status.appliedGeneration).
 
         A difference found while applying a new spec is the user's change; one found after it was applied
-        was made out of band: drift.
+        was made out of band: drift. A status written before appliedGeneration existed is read from Synced.
         """
-        synced = c.find(list(self.conditions), c.SYNCED)
-        applied = synced is not None and synced.get("status") == "True" and synced.get("observedGeneration")
+        applied: int | None = getattr(self.status, "applied_generation", None)
+        if applied is None:
+            synced = c.find(list(self.conditions), c.SYNCED)
+            if synced is not None and synced.get("status") == "True":
+                applied = synced.get("observedGeneration")
         return applied != self.generation
 
     @property

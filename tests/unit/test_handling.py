@@ -1,10 +1,14 @@
-"""The per-resource bookkeeping behind the drift timer and the condition gauge."""
+"""The per-resource bookkeeping behind the drift loops and the condition gauge, and the status patch."""
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 from prometheus_client import REGISTRY
 
-from controller.handling import _Registry
+from controller.handling import _Registry, status_patch
+from controller.status.conditions import Verdict
+from controller.status.outcome import Outcome
 
 
 def _gauge(kind: str, status: str) -> float | None:
@@ -29,3 +33,14 @@ def test_unscheduled_resources_are_not_due_and_scheduled_ones_are_after_their_de
     registry.schedule("later", 3600)
     assert registry.is_due("now")
     assert not registry.is_due("later")
+
+
+def test_status_records_the_applied_generation_only_when_the_reconcile_applied_it() -> None:
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    done = Verdict(True, "Reconciled")
+    applied = status_patch(Outcome(ready=done, synced=done, applied=True), status={}, generation=4, now=now)
+    waiting = Verdict(False, "WaitingForModelVersion")
+    pending = status_patch(Outcome(ready=waiting, synced=done), status={}, generation=5, now=now)
+    assert applied["appliedGeneration"] == 4
+    assert "appliedGeneration" not in pending  # the patch keeps the generation applied before
+    assert pending["observedGeneration"] == 5

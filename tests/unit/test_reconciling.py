@@ -17,7 +17,7 @@ from controller.kinds.mlmodel import reconcile as mlmodel
 from controller.kinds.modelmonitor import reconcile as modelmonitor
 from controller.kinds.servingendpoint import reconcile as servingendpoint
 from controller.reconciling import errors as reactions
-from controller.reconciling.run import Run, Waiting, guarded
+from controller.reconciling.run import Holding, Run, Waiting, guarded
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 from tests.unit import test_mljob_reconcile as jobs_test
@@ -155,3 +155,35 @@ def _never() -> Outcome:
 def test_the_kinds_share_the_frame() -> None:
     for module in (mlmodel, servingendpoint, mljob, modelmonitor):
         assert not hasattr(module, "OWNER_TAG"), f"{module.__name__} keeps its own copy of the ownership tags"
+
+
+@pytest.mark.parametrize(
+    ("record", "applied"),
+    [
+        (lambda run: None, True),
+        (lambda run: run.wait(c.WAITING_FOR_MODEL_VERSION, "alias champion: version 9 is not registered"), False),
+        (lambda run: run.refused(errors.Rejected("alias 'latest' is reserved")), False),
+    ],
+    ids=["all-applied", "waiting", "refused"],
+)
+def test_a_generation_is_applied_only_when_nothing_waits_or_was_refused(
+    record: Callable[[Run], None], applied: bool
+) -> None:
+    run = Run(spec_changed=True, observe_only=False)
+    record(run)
+    assert run.outcome({}, matches="matches").applied is applied
+
+
+def test_an_object_that_is_not_usable_yet_has_not_applied_the_generation() -> None:
+    run = Run(spec_changed=True, observe_only=False)
+    holding = Holding(c.Verdict(False, c.UPDATE_IN_PROGRESS, "config version 2 is rolling out"), retry=2.0)
+    outcome = run.outcome({}, matches="matches", holding=holding)
+    assert (outcome.applied, outcome.synced.ok, outcome.retry_after) == (False, True, 2.0)
+
+
+def test_a_look_again_keeps_ready_and_a_wait_retry_wins_over_it() -> None:
+    run = Run(spec_changed=False, observe_only=False, wait_retry=15.0)
+    assert run.outcome({}, matches="m", look_again=30.0).retry_after == 30.0
+    assert run.outcome({}, matches="m", look_again=30.0).ready.ok
+    run.wait(c.WAITING_FOR_DEPENDENCY, "MLModel m does not exist")
+    assert run.outcome({}, matches="m", look_again=30.0).retry_after == 15.0

@@ -9,10 +9,10 @@ from typing import Any
 import pytest
 
 from controller.clients import errors
+from controller.kinds.mlmodel.published import ModelView
 from controller.kinds.servingendpoint import reconcile as r
 from controller.kinds.servingendpoint.model import ServingEndpointSpec
 from controller.kinds.servingendpoint.observed import Json, ObservedConfig, ObservedEndpoint, ObservedEntity
-from controller.kinds.servingendpoint.refs import ModelView
 from controller.reconciling import ownership as own
 from controller.status.outcome import Outcome
 
@@ -229,6 +229,8 @@ def run(
     )
     outcome = r.reconcile(endpoint, serving=serving, request=request)
     status.update(outcome.observed)
+    if outcome.applied:
+        status["appliedGeneration"] = generation
     return outcome
 
 
@@ -278,7 +280,7 @@ def test_ready_once_databricks_finishes_and_then_nothing_is_written() -> None:
     assert (outcome.ready.reason, outcome.observed["servedVersions"]) == ("Reconciled", "main=1")
     assert outcome.observed["inferenceTableName"] == "main.risk.fraud_payload"
     assert outcome.observed["url"] == "https://dbc.example/ml/endpoints/fraud"
-    assert outcome.observed["appliedGeneration"] == 1
+    assert (outcome.applied, serving.status["appliedGeneration"]) == (True, 1)
     serving.writes.clear()
     serving.reads = 0
     again = run(serving, endpoint)
@@ -310,7 +312,7 @@ def test_a_new_version_in_the_spec_sends_only_the_config() -> None:
     assert (outcome.ready.reason, reasons(outcome)) == ("UpdateInProgress", ["Updated"])
     entity = outcome.observed["servedEntities"][0]
     assert (entity["entityVersion"], entity["pendingVersion"], entity["desiredVersion"]) == (1, 2, 2)
-    assert "appliedGeneration" not in outcome.observed
+    assert not outcome.applied
 
 
 def test_nothing_is_written_while_an_update_is_in_progress() -> None:

@@ -9,7 +9,7 @@ from controller.kinds.mlmodel.published import MLMODEL, ModelView
 from controller.kinds.mlmodel.published import view as model_view
 from controller.kinds.servingendpoint.handlers import KIND as ENDPOINT
 from controller.kinds.workspace.lookup import WORKSPACE
-from controller.wiring.dependents import Dependents, Waker
+from controller.wiring.dependents import DEPENDENTS, Dependents, Waker
 
 UID = "0b6f3c1e-0000-4c4c-9d9d-000000000001"
 SINCE = "2026-12-01T10:00:00Z"
@@ -123,3 +123,24 @@ def test_the_published_model_entry_comes_from_the_typed_status() -> None:
     status = {"aliases": {"champion": 3}, "conditions": _conditions("False", "WaitingForModelVersion")}
     entry = model_view({"registeredName": "main.risk.fraud"}, status)
     assert entry == ModelView("main.risk.fraud", {"champion": 3}, False, "WaitingForModelVersion")
+
+
+def test_a_generation_counts_as_applied_from_status_and_from_synced_for_older_statuses() -> None:
+    synced_at_1 = {"conditions": _conditions("True", "Reconciled", generation=1)}
+    assert not _endpoint({**synced_at_1, "appliedGeneration": 1}, {}, generation=1).spec_changed
+    assert _endpoint({**synced_at_1, "appliedGeneration": 1}, {}, generation=2).spec_changed
+    waiting = _conditions("False", "WaitingForModelVersion", generation=2)
+    # Synced=True while waiting, but the generation is not applied in full
+    assert _endpoint({"conditions": waiting, "appliedGeneration": 1}, {}, generation=2).spec_changed
+    assert not _endpoint(synced_at_1, {}, generation=1).spec_changed  # written before appliedGeneration existed
+
+
+def test_a_nudged_follower_reads_the_entry_just_published_not_the_lagging_index() -> None:
+    key = ("mlmodels", "risk", "fraud-model")
+    DEPENDENTS.publish(key, _model(7))
+    try:
+        resource = _endpoint({"servedEntities": []}, {"fraud-model": _model(6)})
+        assert resource.find(MLMODEL, "fraud-model") == _model(7)
+    finally:
+        DEPENDENTS.withdraw(key)
+    assert resource.find(MLMODEL, "fraud-model") == _model(6)

@@ -16,7 +16,6 @@ resource, or one whose status was lost) only the fields the user wrote are compa
 from __future__ import annotations
 
 import contextlib
-import dataclasses
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Protocol
@@ -279,11 +278,9 @@ def _outcome(run: _Run, job: ObservedJob) -> Outcome:
     if kept:
         matches = f"job {job.job_id} holds the spec, but Databricks stores these settings differently: "
         matches += ", ".join(kept)
-    outcome = run.outcome(observed, matches=matches)
-    if run.last_run is None or run.last_run.finished:
-        return outcome
     # The job is ready while its run goes on (a run is not the definition): only the look comes sooner.
-    return dataclasses.replace(outcome, retry_after=run.request.poll_seconds)
+    active = run.last_run is not None and not run.last_run.finished
+    return run.outcome(observed, matches=matches, look_again=run.request.poll_seconds if active else None)
 
 
 def _observe(run: _Run) -> Outcome:

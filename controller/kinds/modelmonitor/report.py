@@ -8,7 +8,6 @@ otherwise, so the steady state costs one read (the monitor).
 
 from __future__ import annotations
 
-from dataclasses import replace
 from datetime import datetime, timedelta
 
 from controller.kinds.modelmonitor.config import set_fields
@@ -31,10 +30,13 @@ def outcome(run: MonitorRun, table_name: str, table_id: str, schema_id: str, mon
     if not run.observe_only:
         observed["managedFields"] = set_fields(run.spec)
     health = _health(run, table_name, monitor)
-    result = run.outcome(observed, matches=f"monitor on {table_name} matches the spec", holding=health)
-    if health is None and refresh is not None and not refresh.finished:
-        return replace(result, retry_after=run.request.poll_seconds)  # follow the running refresh
-    return result
+    running = refresh is not None and not refresh.finished  # follow the running refresh
+    return run.outcome(
+        observed,
+        matches=f"monitor on {table_name} matches the spec",
+        holding=health,
+        look_again=run.request.poll_seconds if running else None,
+    )
 
 
 def fields(run: MonitorRun, table_name: str, table_id: str, monitor: ObservedMonitor) -> Json:

@@ -234,10 +234,6 @@ class ServingEndpointStatus(ManagedStatus):
     """Fingerprint of the config last sent, with the spec generation it was sent for. A config whose update
     failed is not sent again for the same generation."""
 
-    applied_generation: int | None = None
-    """The spec generation last applied in full (config, tags, AI gateway). A difference found after that
-    was made outside the spec: drift."""
-
 
 DEFINITION = KindDefinition(
     kind="ServingEndpoint",

@@ -25,9 +25,10 @@ def outcome(run: EndpointRun, endpoint: ObservedEndpoint | None, *, applied: boo
     """The Outcome of a reconcile that reached the endpoint (or waits before there is one)."""
     config = endpoint.config if endpoint else None
     return run.outcome(
-        observed(run, endpoint, applied=applied),
+        observed(run, endpoint),
         matches=f"serving endpoint {run.name} is READY and serves {_served_versions(config)}",
         holding=_holding(run, endpoint) if endpoint else None,
+        applied=applied,
     )
 
 
@@ -43,13 +44,11 @@ def _holding(run: EndpointRun, endpoint: ObservedEndpoint) -> Holding | None:
     return None
 
 
-def observed(run: EndpointRun, endpoint: ObservedEndpoint | None, *, applied: bool = False) -> Json:
+def observed(run: EndpointRun, endpoint: ObservedEndpoint | None) -> Json:
     """Status fields: what the endpoint serves now and is moving to, per entity and as a summary."""
     fields: Json = {"drift": run.drift}
     if run.config_attempt is not None:
         fields["configAttempt"] = run.config_attempt
-    if applied:
-        fields["appliedGeneration"] = run.request.generation
     config = endpoint.config if endpoint else None
     fields["servedEntities"] = _served_entities(run, config, endpoint.pending if endpoint else None)
     if endpoint is None:

@@ -6,9 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
+from controller.kinds.mlmodel.published import ModelView
 from controller.kinds.servingendpoint.model import ServingEndpointSpec
 from controller.kinds.servingendpoint.observed import Json, ObservedEndpoint
-from controller.kinds.servingendpoint.refs import ModelView
 from controller.reconciling.run import Run
 
 

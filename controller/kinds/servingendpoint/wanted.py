@@ -12,9 +12,9 @@ import json
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from controller.kinds.mlmodel.published import ModelView
 from controller.kinds.servingendpoint.model import ModelAliasRef, ServedEntity, ServingEndpointSpec
 from controller.kinds.servingendpoint.observed import Json, ObservedConfig, ObservedEntity
-from controller.kinds.servingendpoint.refs import ModelView
 from controller.status import conditions as c
 
 
