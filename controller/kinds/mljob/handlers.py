@@ -7,7 +7,7 @@ from controller.kinds.mljob.external import DatabricksJobs
 from controller.kinds.mljob.model import DEFINITION, MLJobSpec, MLJobStatus
 from controller.kinds.mljob.observed import ObservedRun
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.connection import NotUsable, databricks, for_deletion
+from controller.kinds.workspace.connection import NotUsable, databricks_of, for_deletion
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Kind, Resource
 
@@ -17,9 +17,8 @@ Job = Resource[MLJobSpec, MLJobStatus]
 
 
 def _reconcile(resource: Job) -> Outcome:
-    found = lookup.referenced(resource)
     try:
-        client = databricks(found, resource.namespace, resource.spec.workspace_ref.name, kind=DEFINITION.kind)
+        client = databricks_of(resource, kind=DEFINITION.kind)
     except NotUsable as exc:
         return exc.outcome
     request = mljob.Request(
@@ -35,9 +34,7 @@ def _reconcile(resource: Job) -> Outcome:
 
 def _delete(resource: Job) -> str:
     def connect() -> mljob.Jobs:
-        found = lookup.referenced(resource)
-        name = resource.spec.workspace_ref.name
-        return DatabricksJobs(for_deletion(found, resource.namespace, name, kind=DEFINITION.kind))
+        return DatabricksJobs(for_deletion(resource, kind=DEFINITION.kind))
 
     return mljob.delete(resource.spec, connect=connect, uid=resource.uid, job_id=resource.status.job_id)
 

@@ -18,7 +18,7 @@ Model = Resource[MLModelSpec, MLModelStatus]
 
 def _registry(resource: Model) -> mlmodel.Registry:
     """MLflow's registry for an MLflow Workspace, Unity Catalog for a Databricks one; NotUsable otherwise."""
-    found = connection(lookup.referenced(resource), resource.namespace, resource.spec.workspace_ref.name)
+    found = connection(lookup.referenced(resource), resource.namespace, lookup.workspace_name(resource))
     if found.databricks is not None:
         return UnityCatalogRegistry(found.databricks)
     assert found.mlflow is not None

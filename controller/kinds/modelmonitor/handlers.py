@@ -17,7 +17,7 @@ from controller.kinds.modelmonitor.model import DEFINITION, ModelMonitorSpec, Mo
 from controller.kinds.modelmonitor.observed import ObservedRefresh
 from controller.kinds.servingendpoint.published import SERVINGENDPOINT
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.connection import NotUsable, databricks, for_deletion
+from controller.kinds.workspace.connection import NotUsable, databricks_of, for_deletion
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Index, Kind, Ref, Resource
 
@@ -38,8 +38,7 @@ def _claims(namespace: str, name: str, spec: Mapping[str, Any], status: Mapping[
 def _reconcile(resource: Monitor) -> Outcome:
     spec = resource.spec
     try:
-        found = lookup.referenced(resource)
-        client = databricks(found, resource.namespace, spec.workspace_ref.name, kind=DEFINITION.kind)
+        client = databricks_of(resource, kind=DEFINITION.kind)
     except NotUsable as exc:
         return exc.outcome
     claims = resource.index(CLAIMS)
@@ -61,9 +60,7 @@ def _reconcile(resource: Monitor) -> Outcome:
 
 def _delete(resource: Monitor) -> str:
     def connect() -> modelmonitor.Monitors:
-        found = lookup.referenced(resource)
-        name = resource.spec.workspace_ref.name
-        return DatabricksMonitors(for_deletion(found, resource.namespace, name, kind=DEFINITION.kind))
+        return DatabricksMonitors(for_deletion(resource, kind=DEFINITION.kind))
 
     return modelmonitor.delete(resource.spec, connect=connect, recorded=_recorded(resource.status))
 

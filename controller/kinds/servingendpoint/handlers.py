@@ -16,7 +16,7 @@ from controller.kinds.servingendpoint.external import DatabricksServing
 from controller.kinds.servingendpoint.model import DEFINITION, ServingEndpointSpec, ServingEndpointStatus
 from controller.kinds.servingendpoint.published import SERVINGENDPOINT
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.connection import NotUsable, databricks, for_deletion
+from controller.kinds.workspace.connection import NotUsable, databricks_of, for_deletion
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Kind, Ref, Resource
 
@@ -37,8 +37,7 @@ def _followed(resource: Endpoint) -> dict[str, ModelView]:
 def _reconcile(resource: Endpoint) -> Outcome:
     spec, status = resource.spec, resource.status
     try:
-        found = lookup.referenced(resource)
-        client = databricks(found, resource.namespace, spec.workspace_ref.name, kind=DEFINITION.kind)
+        client = databricks_of(resource, kind=DEFINITION.kind)
     except NotUsable as exc:
         return exc.outcome
     request = endpoint.Request(
@@ -55,9 +54,7 @@ def _reconcile(resource: Endpoint) -> Outcome:
 
 def _delete(resource: Endpoint) -> str:
     def connect() -> endpoint.Serving:
-        found = lookup.referenced(resource)
-        name = resource.spec.workspace_ref.name
-        return DatabricksServing(for_deletion(found, resource.namespace, name, kind=DEFINITION.kind))
+        return DatabricksServing(for_deletion(resource, kind=DEFINITION.kind))
 
     return endpoint.delete(resource.spec, connect=connect, owner=resource.owner)
 

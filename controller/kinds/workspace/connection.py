@@ -5,6 +5,8 @@ No kopf here: the handlers wiring and the deletion path both come through these 
 
 from __future__ import annotations
 
+from typing import Any
+
 from databricks.sdk import WorkspaceClient
 
 from controller.clients import errors
@@ -13,6 +15,7 @@ from controller.kinds.workspace.connections import Connection, Connections
 from controller.kube import SecretReader
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
+from controller.wiring.kind import Resource
 
 CONNECTIONS = Connections(SecretReader())
 
@@ -48,9 +51,15 @@ def databricks(view: lookup.WorkspaceView | None, namespace: str, name: str, *, 
     return found.databricks
 
 
-def for_deletion(view: lookup.WorkspaceView | None, namespace: str, name: str, *, kind: str) -> WorkspaceClient:
+def databricks_of(resource: Resource[Any, Any], *, kind: str) -> WorkspaceClient:
+    """The client of the Databricks Workspace a resource refers to, or NotUsable."""
+    name = lookup.workspace_name(resource)
+    return databricks(lookup.referenced(resource), resource.namespace, name, kind=kind)
+
+
+def for_deletion(resource: Resource[Any, Any], *, kind: str) -> WorkspaceClient:
     """For deletion: the Databricks client, or errors.Unavailable (the delete is retried) while there is none."""
     try:
-        return databricks(view, namespace, name, kind=kind)
+        return databricks_of(resource, kind=kind)
     except NotUsable as exc:
         raise errors.Unavailable(str(exc)) from exc

@@ -51,10 +51,14 @@ class InWorkspace(Protocol):
     def workspace_ref(self) -> ObjectRef: ...
 
 
+def workspace_name(resource: Resource[Any, Any]) -> str:
+    spec: InWorkspace = resource.spec
+    return spec.workspace_ref.name
+
+
 def referenced(resource: Resource[Any, Any]) -> WorkspaceView | None:
     """The Workspace the resource refers to, as last published; None when it does not exist."""
-    spec: InWorkspace = resource.spec
-    return resource.find(WORKSPACE, spec.workspace_ref.name)
+    return resource.find(WORKSPACE, workspace_name(resource))
 
 
 def drift_seconds(resource: Resource[Any, Any]) -> float:
@@ -65,8 +69,7 @@ def drift_seconds(resource: Resource[Any, Any]) -> float:
 
 def follows(resource: Resource[Any, Any]) -> Iterable[Ref]:
     """Every resource in a Workspace follows it: it is woken when the Workspace connects."""
-    spec: InWorkspace = resource.spec
-    return (("workspaces", spec.workspace_ref.name),)
+    return (("workspaces", workspace_name(resource)),)
 
 
 def waiting(name: str, found: WorkspaceView | None) -> Outcome | None:
