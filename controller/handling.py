@@ -1,10 +1,10 @@
 """The part of every handler that is the same for all kinds.
 
-Runs one reconcile at a time per resource (change handlers and the drift timer
+Runs one reconcile at a time per resource (change handlers and the drift loop
 can fire together), turns its Outcome into one status patch, Events and metrics,
 and remembers when the resource is due again: after `retry_after` when waiting or
-failing, after the Workspace's drift interval otherwise. The timer asks `is_due`
-on every tick, so steady state costs no external call between drift checks.
+failing, after the Workspace's drift interval otherwise. A new due time wakes the
+resource's drift loop, which sleeps until then: no external call between checks.
 """
 
 from __future__ import annotations
