@@ -51,7 +51,7 @@ def measure(kubectl: Kubectl, emulator: Emulator, kubeconfig: str, rounds: int) 
             figures["update"].append(updated - started)
             figures["wake"].append(updated - moved)
             kubectl(
-                "wait", "-n", NAMESPACE, f"--for=jsonpath={{.status.servedVersions}}=main={target}",
+                "wait", "-n", NAMESPACE, f"--for=jsonpath={{.status.servedEntities[0].entityVersion}}={target}",
                 "servingendpoint/promo", "--timeout=120s",
             )  # fmt: skip
             kubectl("wait", "-n", NAMESPACE, "--for=condition=Ready", "servingendpoint/promo", "--timeout=120s")
@@ -98,10 +98,18 @@ class _AliasWatch:
         self._watch = watch.Watch()
         self._seen: list[tuple[float, int | None]] = []
         self._changed = threading.Condition()
+        self._stopped = threading.Event()
         self._thread = threading.Thread(target=self._run, daemon=True)
         self._thread.start()
 
     def _run(self) -> None:
+        try:
+            self._follow()
+        except Exception:  # the API server went away with the benchmark's end: nothing more to time
+            if not self._stopped.is_set():
+                raise
+
+    def _follow(self) -> None:
         stream = self._watch.stream(
             self._api.list_namespaced_custom_object,
             "mlops.gitops.dev", "v1alpha1", NAMESPACE, "mlmodels",
@@ -126,6 +134,7 @@ class _AliasWatch:
                     raise TimeoutError(f"the MLModel's status never showed champion={version}")
 
     def stop(self) -> None:
+        self._stopped.set()
         self._watch.stop()
 
 
