@@ -13,13 +13,23 @@ from typing import Any, Generic, TypeVar
 from pydantic import BaseModel, ValidationError
 
 from controller.api.crd import KindDefinition
+from controller.clients import errors
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 from controller.wiring.dependents import DEPENDENTS
 
 SpecT = TypeVar("SpecT", bound=BaseModel)
 StatusT = TypeVar("StatusT", bound=BaseModel)
+ClientT = TypeVar("ClientT")
 EntryT = TypeVar("EntryT")
+
+
+class NotUsable(Exception):
+    """What the resource needs to reach its external system cannot be used now; `outcome` says why."""
+
+    def __init__(self, outcome: Outcome) -> None:
+        super().__init__(outcome.ready.message)
+        self.outcome = outcome
 
 Ref = tuple[str, str]
 """A dependency in the resource's namespace: (plural of its kind, name)."""
@@ -130,14 +140,17 @@ def _when_waiting(resource: Resource[Any, Any]) -> bool:
 
 
 @dataclass(frozen=True)
-class Kind(Generic[SpecT, StatusT]):
+class Kind(Generic[SpecT, StatusT, ClientT]):
     """Everything the factory needs to serve one kind."""
 
     definition: KindDefinition
     spec: type[SpecT]
     status: type[StatusT]
-    reconcile: Callable[[Resource[SpecT, StatusT]], Outcome]
-    delete: Callable[[Resource[SpecT, StatusT]], str] | None
+    connect: Callable[[Resource[SpecT, StatusT]], ClientT]
+    """The kind's external client for this resource, or NotUsable (its Workspace missing or not connected)."""
+    reconcile: Callable[[Resource[SpecT, StatusT], ClientT], Outcome]
+    delete: Callable[[Resource[SpecT, StatusT], Callable[[], ClientT]], str]
+    """Carry out deletionPolicy (connecting only when it must); returns what was done."""
     drift_seconds: Callable[[Resource[SpecT, StatusT]], float]
     external_name: Callable[[Resource[SpecT, StatusT]], str]
     """How messages name the external object ("registered model main.risk.fraud")."""
@@ -147,6 +160,25 @@ class Kind(Generic[SpecT, StatusT]):
     """Whether a change of a followed entry calls for a reconcile now, judged from this resource's own status."""
     publishes: Published[Any] | None = None
     indices: tuple[Index, ...] = field(default=())
+
+    def run(self, resource: Resource[SpecT, StatusT]) -> Outcome:
+        """Connect and reconcile; a connection that cannot be made now is the Outcome."""
+        try:
+            client = self.connect(resource)
+        except NotUsable as exc:
+            return exc.outcome
+        return self.reconcile(resource, client)
+
+    def remove(self, resource: Resource[SpecT, StatusT]) -> str:
+        """Carry out deletionPolicy; while the connection cannot be made the delete is retried (Unavailable)."""
+
+        def connect() -> ClientT:
+            try:
+                return self.connect(resource)
+            except NotUsable as exc:
+                raise errors.Unavailable(str(exc)) from exc
+
+        return self.delete(resource, connect)
 
     def resource(
         self, meta: Mapping[str, Any], spec: Mapping[str, Any], status: Mapping[str, Any], indices: Mapping[str, Any]

@@ -27,7 +27,7 @@ STATUS = StatusWriter()
 _LOG = logging.getLogger(__name__)
 
 
-def register(kind: Kind[Any, Any]) -> None:
+def register(kind: Kind[Any, Any, Any]) -> None:
     """Register every handler of one kind with kopf."""
     plural, singular = kind.definition.plural, kind.definition.singular
     if kind.publishes is not None:
@@ -49,15 +49,13 @@ def register(kind: Kind[Any, Any]) -> None:
 
     def deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **indices: Any) -> None:
         resource = kind.resource(body.meta, body.spec, body.status, indices)
-        delete = kind.delete
-        if delete is not None:
-            handling.delete_external(
-                body=body,
-                patch=patch,
-                logger=logger,
-                failure=f"deleting {kind.external_name(resource)} failed",
-                run=lambda: delete(resource),
-            )
+        handling.delete_external(
+            body=body,
+            patch=patch,
+            logger=logger,
+            failure=f"deleting {kind.external_name(resource)} failed",
+            run=lambda: kind.remove(resource),
+        )
         handling.forget(body.meta)
         DEPENDENTS.forget(resource.uid)
         if kind.publishes is not None:
@@ -66,7 +64,7 @@ def register(kind: Kind[Any, Any]) -> None:
     kopf.on.delete(GROUP, VERSION, plural, id=f"{singular}_deleted")(deleted)
 
 
-def _reconcile(kind: Kind[Any, Any], body: kopf.Body, logger: Any, indices: Mapping[str, Any]) -> dict[str, Any]:
+def _reconcile(kind: Kind[Any, Any, Any], body: kopf.Body, logger: Any, indices: Mapping[str, Any]) -> dict[str, Any]:
     """One reconcile of the resource as the body shows it now; returns its status patch."""
     resource = kind.resource(body.meta, body.spec, body.status, indices)
     DEPENDENTS.follow(resource.uid, ((plural, resource.namespace, name) for plural, name in kind.follows(resource)))
@@ -75,12 +73,12 @@ def _reconcile(kind: Kind[Any, Any], body: kopf.Body, logger: Any, indices: Mapp
         body=body,
         logger=logger,
         drift_seconds=kind.drift_seconds(resource),
-        run=lambda: kind.reconcile(resource),
+        run=lambda: kind.run(resource),
     )
 
 
 async def _drift_loop(
-    kind: Kind[Any, Any], body: kopf.Body, logger: Any, stopped: kopf.DaemonStopped, indices: Mapping[str, Any]
+    kind: Kind[Any, Any, Any], body: kopf.Body, logger: Any, stopped: kopf.DaemonStopped, indices: Mapping[str, Any]
 ) -> None:
     """Sleep until the resource is due (drift check, retry) or nudged by a followed resource; then reconcile.
 
@@ -105,7 +103,7 @@ async def _drift_loop(
         WAKER.close(uid)
 
 
-def _matters(kind: Kind[Any, Any], body: kopf.Body, indices: Mapping[str, Any], *, nudged: bool) -> bool:
+def _matters(kind: Kind[Any, Any, Any], body: kopf.Body, indices: Mapping[str, Any], *, nudged: bool) -> bool:
     """Whether a nudge (a followed resource changed) calls for a reconcile before the resource is due."""
     return nudged and kind.woken(kind.resource(body.meta, body.spec, body.status, indices))
 

@@ -5,6 +5,9 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
+import pytest
+
+from controller.clients import errors
 from controller.kinds.mlmodel.published import MLMODEL, ModelView
 from controller.kinds.mlmodel.published import view as model_view
 from controller.kinds.servingendpoint.handlers import KIND as ENDPOINT
@@ -144,3 +147,18 @@ def test_a_nudged_follower_reads_the_entry_just_published_not_the_lagging_index(
     finally:
         DEPENDENTS.withdraw(key)
     assert resource.find(MLMODEL, "fraud-model") == _model(6)
+
+
+def test_a_workspace_that_cannot_be_used_is_the_outcome_of_a_reconcile_and_a_retry_of_a_delete() -> None:
+    resource = _endpoint({"servedEntities": []}, {})  # its Workspace "prod" does not exist
+    outcome = ENDPOINT.run(resource)
+    assert (outcome.ready.reason, outcome.retry_after) == ("WaitingForWorkspace", 10.0)
+    deleting = ENDPOINT.resource(
+        {"namespace": "risk", "name": "fraud", "uid": UID},
+        {"workspaceRef": {"name": "prod"}, "endpointName": "fraud", "deletionPolicy": "Delete",
+         "servedEntities": [{"name": "main", "entityName": "main.risk.fraud", "entityVersion": 1}]},
+        {},
+        {WORKSPACE.index: {}},
+    )  # fmt: skip
+    with pytest.raises(errors.Unavailable, match="Workspace prod does not exist"):
+        ENDPOINT.remove(deleting)

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from controller.kinds.mljob import reconcile as mljob
 from controller.kinds.mljob.external import DatabricksJobs
 from controller.kinds.mljob.model import DEFINITION, MLJobSpec, MLJobStatus
 from controller.kinds.mljob.observed import ObservedRun
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.connection import NotUsable, databricks_of, for_deletion
+from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Kind, Resource
 
@@ -16,11 +18,11 @@ RUN_POLL_SECONDS = 30.0
 Job = Resource[MLJobSpec, MLJobStatus]
 
 
-def _reconcile(resource: Job) -> Outcome:
-    try:
-        client = databricks_of(resource, kind=DEFINITION.kind)
-    except NotUsable as exc:
-        return exc.outcome
+def _connect(resource: Job) -> mljob.Jobs:
+    return DatabricksJobs(databricks_of(resource, kind=DEFINITION.kind))
+
+
+def _reconcile(resource: Job, jobs: mljob.Jobs) -> Outcome:
     request = mljob.Request(
         owner=resource.owner,
         uid=resource.uid,
@@ -29,13 +31,10 @@ def _reconcile(resource: Job) -> Outcome:
         recorded=_recorded(resource.status),
         poll_seconds=min(RUN_POLL_SECONDS, lookup.drift_seconds(resource)),
     )
-    return mljob.reconcile(resource.spec, jobs=DatabricksJobs(client), request=request)
+    return mljob.reconcile(resource.spec, jobs=jobs, request=request)
 
 
-def _delete(resource: Job) -> str:
-    def connect() -> mljob.Jobs:
-        return DatabricksJobs(for_deletion(resource, kind=DEFINITION.kind))
-
+def _delete(resource: Job, connect: Callable[[], mljob.Jobs]) -> str:
     return mljob.delete(resource.spec, connect=connect, uid=resource.uid, job_id=resource.status.job_id)
 
 
@@ -54,6 +53,7 @@ KIND = Kind(
     definition=DEFINITION,
     spec=MLJobSpec,
     status=MLJobStatus,
+    connect=_connect,
     reconcile=_reconcile,
     delete=_delete,
     drift_seconds=lookup.drift_seconds,

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from controller.clients import errors
+from collections.abc import Callable
+
 from controller.kinds.mlmodel import reconcile as mlmodel
 from controller.kinds.mlmodel.external import MlflowRegistry
 from controller.kinds.mlmodel.model import DEFINITION, MLModelSpec, MLModelStatus
 from controller.kinds.mlmodel.published import MLMODEL
 from controller.kinds.mlmodel.unity_catalog import UnityCatalogRegistry
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.connection import NotUsable, connection
+from controller.kinds.workspace.connection import connection
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Kind, Resource
 
@@ -25,22 +26,12 @@ def _registry(resource: Model) -> mlmodel.Registry:
     return MlflowRegistry(found.mlflow)
 
 
-def _reconcile(resource: Model) -> Outcome:
-    try:
-        registry = _registry(resource)
-    except NotUsable as exc:
-        return exc.outcome
+def _reconcile(resource: Model, registry: mlmodel.Registry) -> Outcome:
     request = mlmodel.Request(owner=resource.owner, spec_changed=resource.spec_changed)
     return mlmodel.reconcile(resource.spec, registry=registry, request=request)
 
 
-def _delete(resource: Model) -> str:
-    def connect() -> mlmodel.Registry:
-        try:
-            return _registry(resource)
-        except NotUsable as exc:
-            raise errors.Unavailable(str(exc)) from exc
-
+def _delete(resource: Model, connect: Callable[[], mlmodel.Registry]) -> str:
     return mlmodel.delete(resource.spec, connect=connect, owner=resource.owner)
 
 
@@ -48,6 +39,7 @@ KIND = Kind(
     definition=DEFINITION,
     spec=MLModelSpec,
     status=MLModelStatus,
+    connect=_registry,
     reconcile=_reconcile,
     delete=_delete,
     drift_seconds=lookup.drift_seconds,

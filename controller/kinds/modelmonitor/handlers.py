@@ -7,7 +7,7 @@ manages the monitor on which table is kept in an in-memory index over this kind'
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,7 +17,7 @@ from controller.kinds.modelmonitor.model import DEFINITION, ModelMonitorSpec, Mo
 from controller.kinds.modelmonitor.observed import ObservedRefresh
 from controller.kinds.servingendpoint.published import SERVINGENDPOINT
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.connection import NotUsable, databricks_of, for_deletion
+from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Index, Kind, Ref, Resource
 
@@ -35,12 +35,12 @@ def _claims(namespace: str, name: str, spec: Mapping[str, Any], status: Mapping[
     return {table_id: f"{namespace}/{name}"}
 
 
-def _reconcile(resource: Monitor) -> Outcome:
+def _connect(resource: Monitor) -> modelmonitor.Monitors:
+    return DatabricksMonitors(databricks_of(resource, kind=DEFINITION.kind))
+
+
+def _reconcile(resource: Monitor, monitors: modelmonitor.Monitors) -> Outcome:
     spec = resource.spec
-    try:
-        client = databricks_of(resource, kind=DEFINITION.kind)
-    except NotUsable as exc:
-        return exc.outcome
     claims = resource.index(CLAIMS)
 
     def claimant(table_id: str) -> str | None:
@@ -55,13 +55,10 @@ def _reconcile(resource: Monitor) -> Outcome:
         claimant=claimant,
         poll_seconds=min(POLL_SECONDS, lookup.drift_seconds(resource)),
     )
-    return modelmonitor.reconcile(spec, monitors=DatabricksMonitors(client), request=request)
+    return modelmonitor.reconcile(spec, monitors=monitors, request=request)
 
 
-def _delete(resource: Monitor) -> str:
-    def connect() -> modelmonitor.Monitors:
-        return DatabricksMonitors(for_deletion(resource, kind=DEFINITION.kind))
-
+def _delete(resource: Monitor, connect: Callable[[], modelmonitor.Monitors]) -> str:
     return modelmonitor.delete(resource.spec, connect=connect, recorded=_recorded(resource.status))
 
 
@@ -90,6 +87,7 @@ KIND = Kind(
     definition=DEFINITION,
     spec=ModelMonitorSpec,
     status=ModelMonitorStatus,
+    connect=_connect,
     reconcile=_reconcile,
     delete=_delete,
     drift_seconds=lookup.drift_seconds,

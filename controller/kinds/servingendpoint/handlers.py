@@ -8,7 +8,7 @@ says it last wanted (`servedEntities[].desiredVersion`): a promotion rolls the e
 from __future__ import annotations
 
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 
 from controller.kinds.mlmodel.published import MLMODEL, ModelView
 from controller.kinds.servingendpoint import reconcile as endpoint
@@ -16,7 +16,7 @@ from controller.kinds.servingendpoint.external import DatabricksServing
 from controller.kinds.servingendpoint.model import DEFINITION, ServingEndpointSpec, ServingEndpointStatus
 from controller.kinds.servingendpoint.published import SERVINGENDPOINT
 from controller.kinds.workspace import lookup
-from controller.kinds.workspace.connection import NotUsable, databricks_of, for_deletion
+from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Kind, Ref, Resource
 
@@ -34,12 +34,12 @@ def _followed(resource: Endpoint) -> dict[str, ModelView]:
     return found
 
 
-def _reconcile(resource: Endpoint) -> Outcome:
+def _connect(resource: Endpoint) -> endpoint.Serving:
+    return DatabricksServing(databricks_of(resource, kind=DEFINITION.kind))
+
+
+def _reconcile(resource: Endpoint, serving: endpoint.Serving) -> Outcome:
     spec, status = resource.spec, resource.status
-    try:
-        client = databricks_of(resource, kind=DEFINITION.kind)
-    except NotUsable as exc:
-        return exc.outcome
     request = endpoint.Request(
         owner=resource.owner,
         generation=resource.generation,
@@ -49,13 +49,10 @@ def _reconcile(resource: Endpoint) -> Outcome:
         desired_versions={e.name: e.desired_version for e in status.served_entities},
         config_attempt=status.config_attempt,
     )
-    return endpoint.reconcile(spec, serving=DatabricksServing(client), request=request)
+    return endpoint.reconcile(spec, serving=serving, request=request)
 
 
-def _delete(resource: Endpoint) -> str:
-    def connect() -> endpoint.Serving:
-        return DatabricksServing(for_deletion(resource, kind=DEFINITION.kind))
-
+def _delete(resource: Endpoint, connect: Callable[[], endpoint.Serving]) -> str:
     return endpoint.delete(resource.spec, connect=connect, owner=resource.owner)
 
 
@@ -77,6 +74,7 @@ KIND = Kind(
     definition=DEFINITION,
     spec=ServingEndpointSpec,
     status=ServingEndpointStatus,
+    connect=_connect,
     reconcile=_reconcile,
     delete=_delete,
     drift_seconds=lookup.drift_seconds,

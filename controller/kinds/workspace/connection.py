@@ -15,17 +15,9 @@ from controller.kinds.workspace.connections import Connection, Connections
 from controller.kube import SecretReader
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
-from controller.wiring.kind import Resource
+from controller.wiring.kind import NotUsable, Resource
 
 CONNECTIONS = Connections(SecretReader())
-
-
-class NotUsable(Exception):
-    """A referenced Workspace cannot be used now; `outcome` says why, for the resource's status."""
-
-    def __init__(self, outcome: Outcome) -> None:
-        super().__init__(outcome.ready.message)
-        self.outcome = outcome
 
 
 def connection(view: lookup.WorkspaceView | None, namespace: str, name: str) -> Connection:
@@ -57,9 +49,3 @@ def databricks_of(resource: Resource[Any, Any], *, kind: str) -> WorkspaceClient
     return databricks(lookup.referenced(resource), resource.namespace, name, kind=kind)
 
 
-def for_deletion(resource: Resource[Any, Any], *, kind: str) -> WorkspaceClient:
-    """For deletion: the Databricks client, or errors.Unavailable (the delete is retried) while there is none."""
-    try:
-        return databricks_of(resource, kind=kind)
-    except NotUsable as exc:
-        raise errors.Unavailable(str(exc)) from exc
