@@ -8,7 +8,6 @@ a followed resource changed), and a delete handler that carries out the deletion
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Mapping
 from typing import Any
 
@@ -21,10 +20,10 @@ from controller.wiring.dependents import DEPENDENTS, WAKER
 from controller.wiring.kind import Index, Kind, Published
 
 UNSCHEDULED_RECHECK_SECONDS = 60.0
+FAILED_CHECK_RETRY_SECONDS = 10.0
 STOP_GRACE_SECONDS = 1.0
 
 STATUS = StatusWriter()
-_LOG = logging.getLogger(__name__)
 
 
 def register(kind: Kind[Any, Any, Any]) -> None:
@@ -96,9 +95,13 @@ async def _drift_loop(
                 continue
             if not handling.REGISTRY.is_due(uid) and not _matters(kind, body, indices, nudged=was_nudged):
                 continue
-            status = await asyncio.to_thread(_reconcile, kind, body, logger, indices)
-            namespace, name = str(body.meta["namespace"]), str(body.meta["name"])
-            await asyncio.to_thread(STATUS.patch, plural, namespace, name, status)
+            try:
+                status = await asyncio.to_thread(_reconcile, kind, body, logger, indices)
+                namespace, name = str(body.meta["namespace"]), str(body.meta["name"])
+                await asyncio.to_thread(STATUS.patch, plural, namespace, name, status)
+            except Exception:  # the loop outlives any one failure (an API server outage, a bug): look again soon
+                logger.exception("drift check failed; retrying in %.0fs", FAILED_CHECK_RETRY_SECONDS)
+                handling.REGISTRY.schedule(uid, FAILED_CHECK_RETRY_SECONDS)
     finally:
         WAKER.close(uid)
 
