@@ -19,6 +19,11 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--metrics-port", type=int, default=8080, help="Prometheus metrics port (0 disables)")
     run.add_argument("--health-port", type=int, default=8081, help="liveness probe port (0 disables)")
     run.add_argument(
+        "--bind-address",
+        default="0.0.0.0",  # noqa: S104 -- in a pod the probes and the scraper come from outside the container
+        help="address the metrics and liveness endpoints listen on (default 0.0.0.0; 127.0.0.1 for loopback only)",
+    )
+    run.add_argument(
         "--watch-silence-seconds",
         type=float,
         help="fail the liveness probe when a kind with resources gets no watch event for this long "
@@ -66,6 +71,7 @@ def _run(args: argparse.Namespace) -> int:
         namespaces=args.namespace or [],
         metrics_port=args.metrics_port,
         health_port=args.health_port,
+        bind_address=args.bind_address,
         json_logs=args.log_format == "json",
         verbose=args.verbose,
     )

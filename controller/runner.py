@@ -18,6 +18,7 @@ def run(
     namespaces: list[str],
     metrics_port: int,
     health_port: int,
+    bind_address: str,
     json_logs: bool,
     verbose: bool,
     lease: LeaseOptions | None,
@@ -33,8 +34,8 @@ def run(
         log_refkey="object",
     )
     if metrics_port:
-        start_http_server(metrics_port)
-    liveness = f"http://0.0.0.0:{health_port}/healthz" if health_port else None
+        start_http_server(metrics_port, addr=bind_address)
+    liveness = liveness_url(bind_address, health_port) if health_port else None
     stop = threading.Event()
     leadership = Leadership(lease, on_lost=stop.set) if lease else None
     if leadership is not None:
@@ -93,3 +94,8 @@ def _settings(*, namespaced: bool) -> kopf.OperatorSettings:
     settings.scanning.disabled = namespaced
     return settings
 
+
+def liveness_url(address: str, port: int) -> str:
+    """kopf's liveness endpoint on `address` (an IPv6 address goes in brackets)."""
+    host = f"[{address}]" if ":" in address else address
+    return f"http://{host}:{port}/healthz"

@@ -62,6 +62,8 @@ class ControllerProcess:
             str(self.metrics_port),
             "--health-port",
             str(self.health_port),
+            "--bind-address",
+            "127.0.0.1",  # the sandbox and the tests listen on loopback only
             "--verbose",
             *self.args,
         ]

@@ -44,3 +44,4 @@ def test_status_records_the_applied_generation_only_when_the_reconcile_applied_i
     assert applied["appliedGeneration"] == 4
     assert "appliedGeneration" not in pending  # the patch keeps the generation applied before
     assert pending["observedGeneration"] == 5
+
