@@ -25,6 +25,7 @@ class WorkspaceView:
     spec: WorkspaceSpec | None
     connected: bool
     message: str
+    has_connected: bool = False  # some check succeeded, even if the latest failed
 
     @property
     def drift_seconds(self) -> float:
@@ -38,7 +39,13 @@ def view(spec: Mapping[str, Any], status: Mapping[str, Any]) -> WorkspaceView:
         parsed: WorkspaceSpec | None = WorkspaceSpec.model_validate(dict(spec))
     except ValidationError:
         parsed = None
-    return WorkspaceView(spec=parsed, connected=bool(status.get("connected")), message=str(ready.get("message", "")))
+    connected = bool(status.get("connected"))
+    return WorkspaceView(
+        spec=parsed,
+        connected=connected,
+        message=str(ready.get("message", "")),
+        has_connected=connected or bool(status.get("lastConnectedAt")),
+    )
 
 
 WORKSPACE = Published("workspaces", view)
@@ -73,12 +80,17 @@ def follows(resource: Resource[Any, Any]) -> Iterable[Ref]:
 
 
 def waiting(name: str, found: WorkspaceView | None) -> Outcome | None:
-    """An Outcome saying why the resource waits for its Workspace, or None when it is usable."""
+    """An Outcome saying why the resource waits for its Workspace, or None when it may go ahead.
+
+    A Workspace's connection check is evidence, not a gate: once it has connected, a failing check
+    (a slow or refused probe) does not hold back the resources in it; their own calls succeed or fail
+    on their own, and the Workspace reports its failing check in its own conditions.
+    """
     if found is None:
         message = f"Workspace {name} does not exist"
     elif found.spec is None:
         message = f"Workspace {name} has an invalid spec"
-    elif not found.connected:
+    elif not found.connected and not found.has_connected:
         message = f"Workspace {name} is not connected: {found.message or 'not checked yet'}"
     else:
         return None

@@ -92,6 +92,10 @@ class WorkspaceStatus(ManagedStatus):
     checked_at: datetime | None = None
     """When the connection was last checked."""
 
+    last_connected_at: datetime | None = None
+    """When a connection check last succeeded. Once a Workspace has connected, a failing check no longer
+    holds back the resources in it: their own calls tell whether they can reach the service."""
+
 
 DEFINITION = KindDefinition(
     kind="Workspace",

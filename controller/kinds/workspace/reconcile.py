@@ -50,6 +50,7 @@ def reconcile(connect: Callable[[], ConnectionProbe], *, now: datetime, was_conn
             "identity": identity.identity,
             "serverVersion": identity.server_version,
             "checkedAt": checked_at,
+            "lastConnectedAt": checked_at,
         },
         notes=notes,
     )
