@@ -2,7 +2,8 @@
 
 These act before a request reaches the emulated API, so a test can prove that
 a client retries (429/503 with Retry-After), survives dropped connections,
-and sends no more calls than it should.
+copes with a request carried out after it gave up waiting, and sends no more
+calls than it should.
 """
 
 from __future__ import annotations
@@ -25,6 +26,8 @@ _FAULT_CODES = {
 }
 DROP = "drop"
 """A fault that closes the connection without answering."""
+HANG = "hang"
+"""A fault that holds the request for `seconds`, then carries it out and answers, the client waiting or not."""
 
 
 @dataclasses.dataclass
@@ -35,6 +38,7 @@ class Fault:
     matching call, independently) says how often; with neither, every matching
     call fails until the rule is cleared. Without `path_prefix` a rule matches
     only the REST API (`/api/...`), never the OAuth and discovery endpoints.
+    `seconds` is how long a `hang` holds the request.
     """
 
     id: int
@@ -44,6 +48,7 @@ class Fault:
     retry_after: int = 1
     path_prefix: str | None = None
     method: str | None = None
+    seconds: float = 0.0
 
     def matches(self, method: str, path: str) -> bool:
         if self.method and self.method.upper() != method:
@@ -84,16 +89,19 @@ class Controls:
         retry_after: int = 1,
         path_prefix: str | None = None,
         method: str | None = None,
+        seconds: float = 0.0,
     ) -> Fault:
-        if status != DROP and status not in _FAULT_CODES:
-            raise invalid(f"Unsupported fault status {status!r}. Use one of {sorted(_FAULT_CODES)} or 'drop'.")
+        if status not in (DROP, HANG) and status not in _FAULT_CODES:
+            raise invalid(f"Unsupported fault status {status!r}. Use one of {sorted(_FAULT_CODES)}, 'drop' or 'hang'.")
+        if not isinstance(seconds, int | float) or (status == HANG) != (seconds > 0):
+            raise invalid("Give seconds (more than 0) with a hang, and only with a hang.")
         if count is not None and probability is not None:
             raise invalid("Give either count or probability, not both.")
         if count is not None and count < 1:
             raise invalid("count must be at least 1.")
         if probability is not None and not 0 <= probability <= 1:
             raise invalid("probability must be between 0 and 1.")
-        fault = Fault(next(self._ids), status, count, probability, retry_after, path_prefix, method)
+        fault = Fault(next(self._ids), status, count, probability, retry_after, path_prefix, method, seconds)
         self.faults.append(fault)
         return fault
 

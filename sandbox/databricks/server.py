@@ -21,7 +21,7 @@ from typing import Any
 
 from sandbox.databricks.auth import Auth
 from sandbox.databricks.catalog import Catalog
-from sandbox.databricks.control import DROP, Controls, Fault
+from sandbox.databricks.control import DROP, HANG, Controls, Fault
 from sandbox.databricks.jobs import Jobs
 from sandbox.databricks.monitors import Monitors
 from sandbox.databricks.serving import Serving
@@ -177,8 +177,10 @@ class Emulator:
         retry_after: int = 1,
         path_prefix: str | None = None,
         method: str | None = None,
+        seconds: float = 0.0,
     ) -> Fault:
-        """Answer matching calls with `status` (409/429/500/502/503/504) or `"drop"` the connection."""
+        """Answer matching calls with `status` (409/429/500/502/503/504), `"drop"` the connection,
+        or `"hang"`: carry the call out `seconds` later, when its client may have given up."""
         with self._lock:
             return self.controls.add_fault(
                 status,
@@ -187,6 +189,7 @@ class Emulator:
                 retry_after=retry_after,
                 path_prefix=path_prefix,
                 method=method,
+                seconds=seconds,
             )
 
     def clear_faults(self) -> None:
@@ -285,6 +288,7 @@ class Emulator:
                 retry_after=body.get("retry_after", 1),
                 path_prefix=body.get("path_prefix"),
                 method=body.get("method"),
+                seconds=body.get("seconds", 0.0),
             ).as_dict()
 
         def list_faults(req: Request) -> Json:
@@ -380,6 +384,9 @@ class Emulator:
             self.controls.count(method, template)
             fault = self.controls.pick_fault(method, path)
             delay = self.controls.delay_for(path)
+        if fault is not None and fault.status == HANG:
+            delay += fault.seconds  # then carried out as usual, whether or not the client still waits
+            fault = None
         if delay:
             time.sleep(delay)
         if fault is not None:
@@ -459,13 +466,16 @@ class _RequestHandler(BaseHTTPRequestHandler):
             return
         status, payload, headers = answer
         data = json.dumps(payload).encode()
-        self.send_response(status)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(data)))
-        for key, value in headers.items():
-            self.send_header(key, value)
-        self.end_headers()
-        self.wfile.write(data)
+        try:
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for key, value in headers.items():
+                self.send_header(key, value)
+            self.end_headers()
+            self.wfile.write(data)
+        except (BrokenPipeError, ConnectionResetError):  # the client gave up (a hang outlived its timeout)
+            self.close_connection = True
 
     def do_GET(self) -> None:
         self._serve()

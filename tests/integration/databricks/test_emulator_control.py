@@ -11,10 +11,12 @@ from typing import Any
 import pytest
 import requests
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.core import Config
 from databricks.sdk.errors import InternalError, ResourceConflict, TooManyRequests
 from databricks.sdk.service.serving import EndpointStateConfigUpdate, ServedEntityInput
 
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks.state import ApiError
 
 pytestmark = pytest.mark.integration
 
@@ -41,6 +43,27 @@ def test_persistent_throttling_ends_in_timeout(emu: Emulator, make_client: Any) 
         make_client(retry_timeout=1).serving_endpoints.list()
     assert isinstance(caught.value.__cause__, TooManyRequests)
     emu.clear_faults()
+
+
+def test_a_hung_create_is_carried_out_after_the_client_gave_up(emu: Emulator, wait_for: Any) -> None:
+    """The SDK re-sends a create that timed out; the first one still lands later: two jobs for one call."""
+    emu.inject_fault("hang", seconds=3, count=1, path_prefix="/api/2.2/jobs/create")
+    impatient = WorkspaceClient(
+        config=Config(host=emu.url, token=DEFAULT_TOKEN, auth_type="pat", http_timeout_seconds=0.5)
+    )
+    answered = impatient.jobs.create(name="late").job_id
+    assert emu.counters()["calls"]["POST /api/2.2/jobs/create"] == 2
+    landed = wait_for(lambda: [j.job_id for j in impatient.jobs.list(name="late")], lambda ids: len(ids) == 2)
+    assert answered in landed
+
+
+def test_a_hang_needs_seconds(emu: Emulator) -> None:
+    with pytest.raises(ApiError, match="seconds"):
+        emu.inject_fault("hang", count=1)
+    with pytest.raises(ApiError, match="seconds"):
+        emu.inject_fault(503, seconds=2)
+    hang = requests.post(f"{emu.url}/_emulator/faults", json={"status": "hang", "seconds": 1.5}, timeout=5).json()
+    assert (hang["status"], hang["seconds"]) == ("hang", 1.5)
 
 
 def test_500_and_409_are_not_retried(emu: Emulator, w: WorkspaceClient) -> None:
