@@ -9,6 +9,7 @@ from collections.abc import Mapping
 
 from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
+from urllib3.exceptions import HTTPError
 
 from controller.api.crd import GROUP, VERSION
 from controller.clients import errors
@@ -19,8 +20,8 @@ SECRET_CACHE_SECONDS = 10.0
 class SecretReader:
     """Reads Secrets by name (get only: the chart grants no list or watch), briefly cached."""
 
-    def __init__(self) -> None:
-        self._api: client.CoreV1Api | None = None
+    def __init__(self, api: client.CoreV1Api | None = None) -> None:
+        self._api = api  # None: from the in-cluster or kubeconfig settings, on first use
         self._cache: dict[tuple[str, str], tuple[float, Mapping[str, str] | None]] = {}
         self._lock = threading.Lock()
 
@@ -41,7 +42,11 @@ class SecretReader:
         except ApiException as exc:
             if exc.status == 404:
                 return None
+            if exc.status == 429 or (exc.status or 0) >= 500:
+                raise errors.Unavailable(f"cannot read Secret {namespace}/{name}: {exc.reason}") from exc
             raise errors.Misconfigured(f"cannot read Secret {namespace}/{name}: {exc.reason}") from exc
+        except (HTTPError, OSError) as exc:  # the API server unreachable: urllib3 raises these, not ApiException
+            raise errors.Unavailable(f"cannot reach the API server to read Secret {namespace}/{name}: {exc}") from exc
         raw = secret.data or {}
         return {key: base64.b64decode(value).decode() for key, value in raw.items()}
 
