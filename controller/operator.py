@@ -11,6 +11,7 @@ import kopf
 
 from controller.api.crd import GROUP, VERSION
 from controller.kinds.catalog import KINDS
+from controller.persistence import BoundedProgressStorage, DigestDiffBaseStorage
 from controller.settings import WATCH_SILENCE_SECONDS
 from controller.watch_health import WATCH
 from controller.wiring.register import register
@@ -22,10 +23,9 @@ FINALIZER = f"{GROUP}/finalizer"
 def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     """Our own finalizer and annotation prefix, so we never collide with another kopf operator."""
     settings.persistence.finalizer = FINALIZER
-    settings.persistence.progress_storage = kopf.AnnotationsProgressStorage(prefix=GROUP)
-    settings.persistence.diffbase_storage = kopf.AnnotationsDiffBaseStorage(
-        prefix=GROUP, key="last-handled-configuration"
-    )
+    # Bounded whatever the spec's size: Kubernetes refuses annotations over 256 KiB in all (controller.persistence).
+    settings.persistence.progress_storage = BoundedProgressStorage(prefix=GROUP)
+    settings.persistence.diffbase_storage = DigestDiffBaseStorage(prefix=GROUP)
     settings.posting.level = logging.WARNING
     # Detect a silently stalled watch: bookmarks arrive well within this when the stream is alive.
     settings.watching.inactivity_timeout = 300
