@@ -8,7 +8,7 @@ descriptions `kubectl explain` shows, so every field carries one.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 from pydantic.alias_generators import to_camel
@@ -19,6 +19,44 @@ ConditionStatus = Literal["True", "False", "Unknown"]
 
 # Kubernetes object names (RFC 1123 subdomain) as the API server checks them.
 K8S_NAME_PATTERN = r"^[a-z0-9]([-a-z0-9.]*[a-z0-9])?$"
+
+RESERVED_TAG_PREFIX = "mlops.gitops.dev/"
+"""Tag keys under the API group are the controller's own (owner, managed-by, what it manages)."""
+
+CLOUD_TAG_KEY_LENGTH = 128
+CLOUD_TAG_VALUE_LENGTH = 256
+"""Databricks passes job and endpoint tags on to cloud resources and billing: AWS allows keys of 128 and values
+of 256 characters, Azure keys of 512 and values of 256, so these fit both."""
+
+
+def tag_key_rules(max_length: int) -> dict[str, Any]:
+    """CEL rules for a map of tags: no empty key, none too long, none of the controller's own.
+
+    Rules rather than pydantic constraints: the API server refuses new input, while objects stored before
+    a rule existed still parse in the controller (and can still be deleted).
+    """
+    return {
+        "x-kubernetes-validations": [
+            {"rule": "self.all(k, size(k) > 0)", "message": "tag keys cannot be empty"},
+            {
+                "rule": f"self.all(k, size(k) <= {max_length})",
+                "message": f"tag keys are at most {max_length} characters",
+            },
+            {
+                "rule": f"self.all(k, !k.startsWith('{RESERVED_TAG_PREFIX}'))",
+                "message": f"tags starting with {RESERVED_TAG_PREFIX} are set by the controller",
+            },
+        ]
+    }
+
+
+def tag_value_rules(max_length: int) -> dict[str, Any]:
+    """The CEL rule for one tag value (the API server names the tag's key)."""
+    return {
+        "x-kubernetes-validations": [
+            {"rule": f"size(self) <= {max_length}", "message": f"tag values are at most {max_length} characters"}
+        ]
+    }
 
 
 class CamelModel(BaseModel):

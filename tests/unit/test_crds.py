@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from controller.api.crd import custom_resource_definition
+from controller.api.crd import custom_resource_definition, structural_schema
 from controller.api.generate import stale_files
 from controller.kinds.catalog import KINDS
 from tests.support import REPO
@@ -34,6 +34,24 @@ def test_schemas_are_structural(kind: Any) -> None:
         assert "anyOf" not in node, path
         assert "type" in node or node.get("x-kubernetes-int-or-string"), f"{path} has no type"
         assert node.get("additionalProperties") is not False, path
+
+
+def test_every_tags_map_refuses_empty_long_and_reserved_keys_and_long_values() -> None:
+    """A kind added later with tags gets the same apply-time refusals (the ServingEndpoint once dropped
+    reserved tags silently, the MLModel locked itself out with them)."""
+    tag_maps = [
+        (kind.kind, path, node)
+        for kind in KINDS
+        for path, node in _walk(structural_schema(kind.spec), "spec")
+        if path.endswith(".tags")
+    ]
+    assert {kind for kind, _, _ in tag_maps} >= {"MLModel", "ServingEndpoint", "MLJob"}
+    for kind, path, node in tag_maps:
+        messages = " | ".join(rule["message"] for rule in node.get("x-kubernetes-validations", []))
+        for expected in ("cannot be empty", "tag keys are at most", "mlops.gitops.dev/ are set by the controller"):
+            assert expected in messages, f"{kind} {path}"
+        value_rules = node["additionalProperties"].get("x-kubernetes-validations", [])
+        assert any("tag values are at most" in rule["message"] for rule in value_rules), f"{kind} {path}"
 
 
 def test_every_kind_is_in_the_mlops_category_with_status_and_ready_columns() -> None:

@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from controller.api.common import CamelModel, ManagedSpec, ManagedStatus
+from controller.api.common import (
+    CLOUD_TAG_KEY_LENGTH,
+    CLOUD_TAG_VALUE_LENGTH,
+    CamelModel,
+    ManagedSpec,
+    ManagedStatus,
+    tag_key_rules,
+    tag_value_rules,
+)
 from controller.api.crd import KindDefinition, PrinterColumn
 
-RESERVED_TAG_PREFIX = "mlops.gitops.dev/"
 MAX_USER_TAGS = 22
 """Databricks allows 25 tags on a job; the controller adds three naming the resource."""
+
+TagValue = Annotated[str, Field(json_schema_extra=tag_value_rules(CLOUD_TAG_VALUE_LENGTH))]
 
 
 class JobTask(CamelModel):
@@ -36,19 +47,11 @@ class JobSettings(CamelModel):
     )
     """The job's tasks, each with a unique task_key. Their order does not matter."""
 
-    tags: dict[str, str] | None = Field(
-        default=None,
-        max_length=MAX_USER_TAGS,
-        json_schema_extra={
-            "x-kubernetes-validations": [
-                {
-                    "rule": f"self.all(k, !k.startsWith('{RESERVED_TAG_PREFIX}'))",
-                    "message": f"tags starting with {RESERVED_TAG_PREFIX} are set by the controller",
-                }
-            ]
-        },
+    tags: dict[str, TagValue] | None = Field(
+        default=None, max_length=MAX_USER_TAGS, json_schema_extra=tag_key_rules(CLOUD_TAG_KEY_LENGTH)
     )
-    """Tags on the job (and its clusters). The controller adds its own tags naming this resource."""
+    """Tags on the job, passed on to its clusters' cloud resources (keys up to 128 characters, values up to
+    256). The controller adds its own tags naming this resource."""
 
 
 class LastRun(CamelModel):

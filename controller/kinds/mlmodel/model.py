@@ -2,13 +2,22 @@
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from pydantic import Field
 
-from controller.api.common import CamelModel, ManagedSpec, ManagedStatus
+from controller.api.common import CamelModel, ManagedSpec, ManagedStatus, tag_key_rules, tag_value_rules
 from controller.api.crd import KindDefinition, PrinterColumn
 
 ALIAS_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 HANDLE_PATTERN = r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
+
+# The same spec may go to MLflow or to Unity Catalog, so each limit is the smaller of the two: keys as
+# MLflow's registry (250; Unity Catalog 255), values as Unity Catalog (1000; MLflow 100,000).
+TAG_KEY_LENGTH = 250
+TAG_VALUE_LENGTH = 1000
+
+TagValue = Annotated[str, Field(json_schema_extra=tag_value_rules(TAG_VALUE_LENGTH))]
 
 
 class RunSource(CamelModel):
@@ -82,9 +91,11 @@ class MLModelSpec(ManagedSpec):
     description: str | None = Field(default=None, max_length=5000)
     """The registered model's description. Left as it is when unset."""
 
-    tags: dict[str, str] = Field(default_factory=dict, max_length=64)
-    """Tags set on the registered model. Tags the resource set earlier and no longer lists are removed;
-    tags set by others are left alone."""
+    tags: dict[str, TagValue] = Field(
+        default_factory=dict, max_length=64, json_schema_extra=tag_key_rules(TAG_KEY_LENGTH)
+    )
+    """Tags set on the registered model (keys up to 250 characters, values up to 1000). Tags the resource set
+    earlier and no longer lists are removed; tags set by others are left alone."""
 
     versions: list[VersionSpec] = Field(
         default_factory=list,

@@ -2,11 +2,20 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
 from pydantic import Field, model_validator
 
-from controller.api.common import CamelModel, ManagedSpec, ManagedStatus, ObjectRef
+from controller.api.common import (
+    CLOUD_TAG_KEY_LENGTH,
+    CLOUD_TAG_VALUE_LENGTH,
+    CamelModel,
+    ManagedSpec,
+    ManagedStatus,
+    ObjectRef,
+    tag_key_rules,
+    tag_value_rules,
+)
 from controller.api.crd import KindDefinition, PrinterColumn
 
 ENDPOINT_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -21,6 +30,7 @@ WorkloadType = Literal[
     "GPU_XLARGE_8",
     "MULTIGPU_MEDIUM",
 ]
+TagValue = Annotated[str, Field(json_schema_extra=tag_value_rules(CLOUD_TAG_VALUE_LENGTH))]
 
 
 class ModelAliasRef(ObjectRef):
@@ -167,9 +177,11 @@ class ServingEndpointSpec(ManagedSpec):
     usage_tracking: bool | None = None
     """Record usage in system tables (AI gateway). Left as it is when unset."""
 
-    tags: dict[str, str] = Field(default_factory=dict, max_length=64)
-    """Tags on the endpoint. Tags the resource set earlier and no longer lists are removed; tags set by
-    others are left alone."""
+    tags: dict[str, TagValue] = Field(
+        default_factory=dict, max_length=64, json_schema_extra=tag_key_rules(CLOUD_TAG_KEY_LENGTH)
+    )
+    """Tags on the endpoint, passed on to billing (keys up to 128 characters, values up to 256). Tags the
+    resource set earlier and no longer lists are removed; tags set by others are left alone."""
 
     adopt: bool = False
     """Take over an endpoint that already exists and no other resource owns."""
