@@ -11,6 +11,10 @@ from controller.api.common import K8S_NAME_PATTERN, CamelModel, ManagedStatus
 from controller.api.crd import KindDefinition, PrinterColumn
 
 DURATION_PATTERN = r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
+# 0s would mean a read per resource without pause, and more than a day is drift correction switched off
+# without saying so. 1s is the floor so that sandboxes and tests can run fast.
+MIN_DRIFT_INTERVAL = "1s"
+MAX_DRIFT_INTERVAL = "24h"
 
 
 class SecretRef(CamelModel):
@@ -64,13 +68,27 @@ class WorkspaceSpec(CamelModel):
     mlflow: MlflowConnection | None = None
     """An MLflow tracking server (open source or self-hosted)."""
 
-    drift_interval: str = Field(default="5m", min_length=2, max_length=16, pattern=DURATION_PATTERN)
+    drift_interval: str = Field(
+        default="5m",
+        min_length=2,
+        max_length=16,
+        pattern=DURATION_PATTERN,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": f"duration(self) >= duration('{MIN_DRIFT_INTERVAL}')"
+                    f" && duration(self) <= duration('{MAX_DRIFT_INTERVAL}')",
+                    "message": f"driftInterval must be from {MIN_DRIFT_INTERVAL} to {MAX_DRIFT_INTERVAL}",
+                }
+            ]
+        },
+    )
     """How often each resource in this workspace re-reads its external object to find and correct drift,
-    as a duration such as 30s, 5m or 1h."""
+    as a duration from 1s to 24h such as 30s, 5m or 1h."""
 
     @property
     def drift_seconds(self) -> float:
-        """driftInterval in seconds (at least one second)."""
+        """driftInterval in seconds; at least one, for a 0s stored before the API server refused it."""
         match = re.fullmatch(DURATION_PATTERN, self.drift_interval)
         assert match is not None  # the pattern is enforced on input
         hours, minutes, seconds = (int(part[:-1]) if part else 0 for part in match.groups())
