@@ -7,6 +7,7 @@ from pathlib import Path
 import mlflow
 import pytest
 
+from sandbox.controller_process import ControllerProcess
 from sandbox.mlflow_server import MlflowServer
 from sandbox.training import register_versions
 from tests.e2e.conftest import workspace_manifest
@@ -26,6 +27,10 @@ pytestmark = pytest.mark.e2e
         ({"colour": "blue"}, "spec.colour", "unknown field"),
         ({"versions": [{"name": "a", "source": {}}]}, "spec.versions[0].source", "exactly one of modelId or run"),
         ({"deletionPolicy": "Orphan"}, "spec.deletionPolicy", "Unsupported value"),
+        ({"tags": {"": "risk"}}, "spec.tags", "tag keys cannot be empty"),
+        ({"tags": {"k" * 251: "risk"}}, "spec.tags", "tag keys are at most 250 characters"),
+        ({"tags": {"notes": "x" * 100 * 1024}}, "spec.tags[notes]", "tag values are at most 1000 characters"),
+        ({"tags": {"mlops.gitops.dev/owner": "other/model"}}, "spec.tags", "set by the controller"),
     ],
     ids=[
         "reserved-latest",
@@ -36,6 +41,10 @@ pytestmark = pytest.mark.e2e
         "unknown-field",
         "empty-source",
         "bad-policy",
+        "empty-tag-key",
+        "long-tag-key",
+        "100KiB-tag-value",
+        "reserved-tag",
     ],
 )
 def test_invalid_manifest_is_refused_with_the_field_named(
@@ -52,6 +61,31 @@ def test_invalid_manifest_is_refused_with_the_field_named(
     assert field in result.stderr, result.stderr
     assert problem in result.stderr, result.stderr
     assert not kubectl.exists("mlmodel", "bad")
+
+
+def test_a_tag_the_registry_refuses_on_a_new_model_is_in_the_first_status_and_an_event(
+    kubectl: Kubectl, workspace: str, mlflow_server: MlflowServer, controller: ControllerProcess
+) -> None:
+    """An empty key or a 100 KiB value no longer gets this far (refused at apply, above). MLflow also refuses
+    tag keys outside its character set, which the API server does not check (Unity Catalog's set differs):
+    that refusal, at create, must reach status and an Event, not a traceback."""
+    client = mlflow.MlflowClient(mlflow_server.url)
+    name = f"{kubectl.namespace}-badtag"
+    log_before = len(controller.log())
+    kubectl.apply(_model("badtag", name, tags={"team!": "risk"}))
+
+    # The first status the controller writes already says why.
+    conditions = wait_until(
+        lambda: (kubectl.get("mlmodel", "badtag").get("status") or {}).get("conditions"), timeout=30
+    )
+    ready = next(c for c in conditions if c["type"] == "Ready")
+    assert (ready["status"], ready["reason"]) == ("False", "ExternalRejected")
+    assert "Invalid value \"team!\" for parameter 'key'" in ready["message"]
+    events = wait_until(lambda: [e for e in kubectl.events("badtag") if e["reason"] == "ExternalRejected"], timeout=10)
+    assert events[0]["type"] == "Warning"
+    assert "team!" in events[0]["message"]
+    assert client.search_registered_models(f"name = '{name}'") == []
+    assert "Traceback" not in controller.log()[log_before:]
 
 
 def test_alias_to_missing_version_is_reported_and_the_rest_applied(
