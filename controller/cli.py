@@ -44,7 +44,11 @@ def main(argv: list[str] | None = None) -> int:
     crds.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
     crds.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
 
-    validate = commands.add_parser("validate", help="check manifests offline against the CRD models")
+    validate = commands.add_parser(
+        "validate",
+        help="check manifests offline for what kubectl apply and the API server would refuse; "
+        "prints file:line:column: field: problem, exits 1 if any",
+    )
     validate.add_argument("paths", nargs="+", type=Path, help="YAML files or folders")
 
     args = parser.parse_args(argv)
