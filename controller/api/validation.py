@@ -16,6 +16,7 @@ a folder of mixed manifests validates as it is. Empty documents are skipped, as 
 from __future__ import annotations
 
 import pathlib
+from dataclasses import replace
 from functools import cache
 from typing import Any
 
@@ -93,6 +94,8 @@ def _object_problems(document: Any, unusable: list[Path]) -> list[Problem]:
         what = "a list" if isinstance(document, list) else f"the scalar {shown(document)}"
         return [Problem((), f"a Kubernetes object is a mapping (apiVersion, kind, metadata, spec), not {what}")]
     api_version, kind_name = document.get("apiVersion"), document.get("kind")
+    if api_version == "v1" and kind_name == "List" and isinstance(document.get("items"), list):
+        return _list_problems(document["items"], unusable)
     kind = _BY_KIND.get(kind_name) if isinstance(kind_name, str) else None
     group = api_version.partition("/")[0] if isinstance(api_version, str) and "/" in api_version else None
     if group != GROUP and (kind is None or group is not None):
@@ -106,6 +109,15 @@ def _object_problems(document: Any, unusable: list[Path]) -> list[Problem]:
         unknown = f"Unsupported value: {shown(kind_name)}: supported values: {supported}"
         return [*found, Problem(("kind",), "Required value" if kind_name is None else unknown)]
     return found + _kind_problems(kind, document, unusable)
+
+
+def _list_problems(items: list[Any], unusable: list[Path]) -> list[Problem]:
+    """A `kind: List` (what `kubectl get -o yaml` writes): kubectl applies each item as its own object."""
+    found: list[Problem] = []
+    for index, item in enumerate(items):
+        inside = [path[2:] for path in unusable if path[:2] == ("items", index)]
+        found += [replace(p, path=("items", index, *p.path)) for p in _object_problems(item, inside)]
+    return found
 
 
 def _kind_problems(kind: KindDefinition, document: dict[str, Any], unusable: list[Path]) -> list[Problem]:
