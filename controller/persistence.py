@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from typing import Any, cast
 
 import kopf
@@ -36,7 +37,7 @@ class DigestDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
         self._legacy = kopf.AnnotationsDiffBaseStorage(prefix=prefix, key=LEGACY_KEY)
         self._migration_part = self._legacy.make_v2_key(LEGACY_KEY)
 
-    def build(self, *, body: kopf.Body, extra_fields: Any = None) -> kopf.BodyEssence:
+    def build(self, *, body: kopf.Body, extra_fields: Iterable[Any] | None = None) -> kopf.BodyEssence:
         # Everything under our prefix is this controller's own bookkeeping, never the user's intent;
         # kopf drops it too, but only once its marker annotation is there.
         essence = super().build(body=body, extra_fields=extra_fields)
