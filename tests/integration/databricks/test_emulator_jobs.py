@@ -86,6 +86,18 @@ def test_get_follows_pages_of_more_than_100_tasks(w: WorkspaceClient, emu: Emula
     assert emu.counters()["calls"]["GET /api/2.2/jobs/get"] == 2
 
 
+def test_list_with_expand_tasks_holds_the_settings_get_returns(w: WorkspaceClient, emu: Emulator) -> None:
+    """What lets a drift check read its job and find duplicates in one list call."""
+    params = [JobParameterDefinition(name="version", default="1")]
+    small = w.jobs.create(name="same", tasks=[task("b"), task("a", "b")], parameters=params, tags={"k": "v"}).job_id
+    big = w.jobs.create(name="same", tasks=[task(f"t{i:03d}") for i in range(130)]).job_id
+    emu.reset_counters()
+    listed = {j.job_id: j.settings for j in w.jobs.list(name="same", expand_tasks=True)}
+    # One list; the SDK completes the job with more than 100 tasks from its two pages of get.
+    assert emu.counters()["calls"] == {"GET /api/2.2/jobs/list": 1, "GET /api/2.2/jobs/get": 2}
+    assert listed == {small: w.jobs.get(small).settings, big: w.jobs.get(big).settings}
+
+
 def test_reset_replaces_and_update_merges(w: WorkspaceClient) -> None:
     job_id = w.jobs.create(name="j", tasks=[task("a"), task("b")], tags={"x": "1"}).job_id
     w.jobs.reset(job_id, new_settings=JobSettings(name="j2", tasks=[task("c")]))
