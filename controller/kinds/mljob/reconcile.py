@@ -17,77 +17,33 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Any, Protocol
+from typing import Any
 
 from controller.clients import errors
 from controller.kinds.mljob.diff import canonical, differences, fingerprint
 from controller.kinds.mljob.model import MLJobSpec
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
+from controller.kinds.mljob.run import JobRun, Jobs, Recorded, Request
 from controller.reconciling import ownership, policy
-from controller.reconciling.run import Run, guarded
+from controller.reconciling.run import guarded
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
+
+__all__ = [
+    "UID_TAG",
+    "Jobs",
+    "Recorded",
+    "Request",
+    "delete",
+    "desired_settings",
+    "ownership_tags",
+    "reconcile",
+    "run_token",
+]
 
 Json = dict[str, Any]
 
 UID_TAG = f"{ownership.TAG_PREFIX}/uid"  # job names are not unique: the resource's uid finds its job
-
-
-class Jobs(Protocol):
-    """What the reconcile needs from the Databricks Jobs API."""
-
-    def unknown_fields(self, settings: Json) -> list[str]: ...
-    def get_job(self, job_id: int) -> ObservedJob | None: ...
-    def list_jobs(self, name: str) -> list[ObservedJob]: ...
-    def create_job(self, settings: Json) -> int: ...
-    def reset_job(self, job_id: int, settings: Json) -> None: ...
-    def delete_job(self, job_id: int) -> None: ...
-    def run_now(self, job_id: int, *, idempotency_token: str) -> int: ...
-    def get_run(self, run_id: int) -> ObservedRun | None: ...
-    def job_url(self, job_id: int) -> str: ...
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """What status remembers from earlier reconciles."""
-
-    job_id: int | None = None
-    applied_hash: str | None = None
-    job_hash: str | None = None
-    last_run: ObservedRun | None = None
-
-
-@dataclass(frozen=True)
-class Request:
-    """One reconcile's input besides the spec."""
-
-    owner: str  # "namespace/name" of the resource
-    uid: str  # the resource's metadata.uid: the job's identity tag
-    generation: int
-    spec_changed: bool  # this generation has not been applied yet
-    recorded: Recorded = Recorded()
-    poll_seconds: float = 30.0  # how soon to look again while a started run is active
-
-
-@dataclass(kw_only=True)
-class _Run(Run):
-    """What one reconcile has done and found so far."""
-
-    spec: MLJobSpec
-    request: Request
-    jobs: Jobs
-    desired: Json
-    last_run: ObservedRun | None = None
-    job_hash: str | None = None
-
-    @property
-    def name(self) -> str:
-        return self.spec.settings.name
-
-    @property
-    def desired_hash(self) -> str:
-        return fingerprint(self.desired)
 
 
 def desired_settings(spec: MLJobSpec, *, owner: str, uid: str) -> Json:
@@ -109,7 +65,7 @@ def run_token(uid: str, generation: int) -> str:
 
 def reconcile(spec: MLJobSpec, *, jobs: Jobs, request: Request) -> Outcome:
     """Make the job match the spec (or, under ObserveOnly, report how it differs)."""
-    run = _Run(
+    run = JobRun(
         spec=spec,
         request=request,
         jobs=jobs,
@@ -144,7 +100,7 @@ def delete(spec: MLJobSpec, *, connect: Callable[[], Jobs], uid: str, job_id: in
     return "deleted job " + ", ".join(str(j) for j in sorted(found))
 
 
-def _reconcile(run: _Run) -> Outcome:
+def _reconcile(run: JobRun) -> Outcome:
     unknown = run.jobs.unknown_fields(run.desired)
     if unknown:
         message = "settings the Jobs API does not know (field or value): " + ", ".join(unknown)
@@ -152,7 +108,7 @@ def _reconcile(run: _Run) -> Outcome:
     return _observe(run) if run.observe_only else _manage(run)
 
 
-def _manage(run: _Run) -> Outcome:
+def _manage(run: JobRun) -> Outcome:
     job = _find(run)
     if job is None:
         job = _create(run)
@@ -167,7 +123,7 @@ def _manage(run: _Run) -> Outcome:
     return _outcome(run, job)
 
 
-def _find(run: _Run) -> ObservedJob | None:
+def _find(run: JobRun) -> ObservedJob | None:
     """The job by its recorded id; else the one carrying this resource's uid (made by an attempt that crashed)."""
     recorded = run.request.recorded.job_id
     if recorded is not None:
@@ -189,7 +145,7 @@ def _find(run: _Run) -> ObservedJob | None:
     return job
 
 
-def _create(run: _Run) -> ObservedJob:
+def _create(run: JobRun) -> ObservedJob:
     job_id = run.jobs.create_job(run.desired)
     run.note("Created", f"created job {job_id}")
     # A create the SDK re-sent after a lost answer can have made a second job with our uid.
@@ -197,7 +153,7 @@ def _create(run: _Run) -> ObservedJob:
     return _reread(run, job_id)
 
 
-def _update(run: _Run, job: ObservedJob) -> ObservedJob:
+def _update(run: JobRun, job: ObservedJob) -> ObservedJob:
     recorded = run.request.recorded
     diffs = differences(run.desired, job.settings)
     if recorded.applied_hash == run.desired_hash and recorded.job_hash and recorded.job_id == job.job_id:
@@ -218,7 +174,7 @@ def _update(run: _Run, job: ObservedJob) -> ObservedJob:
     return _reread(run, job.job_id)
 
 
-def _reread(run: _Run, job_id: int) -> ObservedJob:
+def _reread(run: JobRun, job_id: int) -> ObservedJob:
     """The job as Databricks stored it after a write, with the server's defaults filled in."""
     job = run.jobs.get_job(job_id)
     if job is None:
@@ -227,13 +183,13 @@ def _reread(run: _Run, job_id: int) -> ObservedJob:
     return job
 
 
-def _tagged(run: _Run) -> list[ObservedJob]:
+def _tagged(run: JobRun) -> list[ObservedJob]:
     """Jobs with the spec's name carrying this resource's uid, oldest first."""
     jobs = run.jobs.list_jobs(run.name)
     return sorted((j for j in jobs if j.tags.get(UID_TAG) == run.request.uid), key=lambda j: j.job_id)
 
 
-def _remove(run: _Run, duplicates: list[ObservedJob], *, keeping: int) -> None:
+def _remove(run: JobRun, duplicates: list[ObservedJob], *, keeping: int) -> None:
     for duplicate in duplicates:
         try:
             run.jobs.delete_job(duplicate.job_id)
@@ -242,7 +198,7 @@ def _remove(run: _Run, duplicates: list[ObservedJob], *, keeping: int) -> None:
         run.note("DuplicateRemoved", f"deleted job {duplicate.job_id}, a duplicate of job {keeping}", warning=True)
 
 
-def _run_on_change(run: _Run, job: ObservedJob) -> None:
+def _run_on_change(run: JobRun, job: ObservedJob) -> None:
     """Start one run for a spec generation that changed the settings; the token makes a retry start none."""
     request = run.request
     if not (run.spec.run_on_change and request.spec_changed and request.recorded.applied_hash != run.desired_hash):
@@ -254,7 +210,7 @@ def _run_on_change(run: _Run, job: ObservedJob) -> None:
     run.last_run = run.jobs.get_run(run_id) or ObservedRun(run_id=run_id, state="PENDING")
 
 
-def _refresh_last_run(run: _Run) -> None:
+def _refresh_last_run(run: JobRun) -> None:
     """Follow the started run until it ends; a finished run costs no more reads."""
     if run.last_run is not None:
         return
@@ -264,7 +220,7 @@ def _refresh_last_run(run: _Run) -> None:
     run.last_run = last
 
 
-def _outcome(run: _Run, job: ObservedJob) -> Outcome:
+def _outcome(run: JobRun, job: ObservedJob) -> Outcome:
     observed: Json = {
         "jobId": job.job_id,
         "url": run.jobs.job_url(job.job_id),
@@ -283,7 +239,7 @@ def _outcome(run: _Run, job: ObservedJob) -> Outcome:
     return run.outcome(observed, matches=matches, look_again=run.request.poll_seconds if active else None)
 
 
-def _observe(run: _Run) -> Outcome:
+def _observe(run: JobRun) -> Outcome:
     """ObserveOnly: the job by recorded id, or the only job with the spec's name; report, never write."""
     job = run.jobs.get_job(run.request.recorded.job_id) if run.request.recorded.job_id is not None else None
     if job is None:

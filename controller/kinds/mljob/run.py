@@ -1,0 +1,69 @@
+"""What one MLJob reconcile works with: the Jobs API, its input, what status recorded, its state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Protocol
+
+from controller.kinds.mljob.diff import fingerprint
+from controller.kinds.mljob.model import MLJobSpec
+from controller.kinds.mljob.observed import ObservedJob, ObservedRun
+from controller.reconciling.run import Run
+
+Json = dict[str, Any]
+
+
+class Jobs(Protocol):
+    """What the reconcile needs from the Databricks Jobs API."""
+
+    def unknown_fields(self, settings: Json) -> list[str]: ...
+    def get_job(self, job_id: int) -> ObservedJob | None: ...
+    def list_jobs(self, name: str) -> list[ObservedJob]: ...
+    def create_job(self, settings: Json) -> int: ...
+    def reset_job(self, job_id: int, settings: Json) -> None: ...
+    def delete_job(self, job_id: int) -> None: ...
+    def run_now(self, job_id: int, *, idempotency_token: str) -> int: ...
+    def get_run(self, run_id: int) -> ObservedRun | None: ...
+    def job_url(self, job_id: int) -> str: ...
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """What status remembers from earlier reconciles."""
+
+    job_id: int | None = None
+    applied_hash: str | None = None
+    job_hash: str | None = None
+    last_run: ObservedRun | None = None
+
+
+@dataclass(frozen=True)
+class Request:
+    """One reconcile's input besides the spec."""
+
+    owner: str  # "namespace/name" of the resource
+    uid: str  # the resource's metadata.uid: the job's identity tag
+    generation: int
+    spec_changed: bool  # this generation has not been applied yet
+    recorded: Recorded = Recorded()
+    poll_seconds: float = 30.0  # how soon to look again while a started run is active
+
+
+@dataclass(kw_only=True)
+class JobRun(Run):
+    """What one reconcile has done and found so far."""
+
+    spec: MLJobSpec
+    request: Request
+    jobs: Jobs
+    desired: Json
+    last_run: ObservedRun | None = None
+    job_hash: str | None = None
+
+    @property
+    def name(self) -> str:
+        return self.spec.settings.name
+
+    @property
+    def desired_hash(self) -> str:
+        return fingerprint(self.desired)
