@@ -10,11 +10,12 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.jobs import JobSettings
 
+from controller.clients.databricks import HTTP_TIMEOUT_SECONDS
 from controller.kinds.mljob.reconcile import UID_TAG
 from controller.reconciling.ownership import MANAGED_BY_TAG, OWNER_TAG
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from tests.e2e.conftest import DRIFT_INTERVAL
-from tests.support import EXAMPLES, Kubectl, wait_until
+from tests.support import EXAMPLES, Kubectl, Timeout, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -114,13 +115,54 @@ def test_jobs_converge_under_faults_then_cost_one_read_per_drift_interval(
     print(f"steady state over {intervals} drift intervals, {resources} MLJobs: {counters}")
     assert counters["writes"] == 0, counters
     assert counters["reads"] <= intervals * resources, counters
-    assert counters["calls"].get(f"GET {JOBS_API}/get", 0) >= len(policies), counters  # the drift checks did run
+    assert counters["calls"].get(f"GET {JOBS_API}/list", 0) >= len(policies), counters  # the drift checks did run
 
     kubectl("delete", "mljob", "keep", "drop", "other", "--timeout=30s")
     assert w.jobs.get(ready["keep"]["status"]["jobId"]).job_id == ready["keep"]["status"]["jobId"]
     for name in ("drop", "other"):
         with pytest.raises(NotFound):
             w.jobs.get(ready[name]["status"]["jobId"])
+
+
+def test_creates_carried_out_after_the_client_gave_up_leave_one_job_per_mljob(
+    kubectl: Kubectl, databricks_workspace: str, emulator: Emulator
+) -> None:
+    """A create that outlives the client's timeout is sent again, and the first one still makes a job, after the
+    look for duplicates that follows the create. A drift check finds that job by its uid tag and deletes it."""
+    w = WorkspaceClient(host=emulator.url, token=DEFAULT_TOKEN)
+    names = [f"late-{i}" for i in range(5)]
+    hang = HTTP_TIMEOUT_SECONDS + 5  # lands after the re-sent create has been answered and looked after
+    emulator.inject_fault("hang", seconds=hang, count=len(names), path_prefix=f"{JOBS_API}/create")
+    try:
+        for name in names:
+            kubectl.apply(_mljob(name, f"{kubectl.namespace}-{name}", deletionPolicy="Delete"))
+        for name in names:
+            kubectl.wait_condition("mljob", name, timeout=90)
+    finally:
+        emulator.clear_faults()
+
+    seen: dict[str, dict[str, Any]] = {}
+
+    def one_job_each() -> bool:
+        tagged = _jobs_by_uid(w)
+        for name in names:
+            mljob = kubectl.get("mljob", name)
+            seen[name] = {
+                "jobId": mljob["status"]["jobId"],
+                "tagged": tagged.get(mljob["metadata"]["uid"], []),
+                "removed": [e for e in kubectl.events(name) if e["reason"] == "DuplicateRemoved"],
+            }
+        return all(s["tagged"] == [s["jobId"]] and s["removed"] for s in seen.values())
+
+    try:
+        wait_until(one_job_each, timeout=hang + 10 * DRIFT_SECONDS, what="one job per MLJob, its duplicate removed")
+    except Timeout as exc:
+        jobs = {name: found["tagged"] for name, found in seen.items()}
+        raise AssertionError(f"{exc}; jobs per MLJob: {jobs}") from None
+    for name, found in seen.items():
+        event = found["removed"][0]
+        assert event["type"] == "Warning", event
+        assert f"a duplicate of job {found['jobId']}" in event["message"], (name, event)
 
 
 def test_invalid_settings_are_refused_at_apply_or_with_databricks_message(
@@ -165,6 +207,16 @@ def _settings(w: WorkspaceClient, job_id: int) -> JobSettings:
 
 def _tags(settings: JobSettings | None) -> dict[str, str]:
     return dict(settings.tags or {}) if settings else {}
+
+
+def _jobs_by_uid(w: WorkspaceClient) -> dict[str, list[int]]:
+    """Every job's id under the resource uid it is tagged with."""
+    found: dict[str, list[int]] = {}
+    for job in w.jobs.list():
+        uid = _tags(job.settings).get(UID_TAG)
+        if uid is not None and job.job_id is not None:
+            found.setdefault(uid, []).append(job.job_id)
+    return found
 
 
 def _run_count(w: WorkspaceClient, job_id: int) -> int:

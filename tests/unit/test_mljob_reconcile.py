@@ -38,6 +38,7 @@ class FakeJobs:
 
     def __init__(self) -> None:
         self.jobs: dict[int, Json] = {}
+        self.created: dict[int, int] = {}  # creation time per job; ids need not follow it
         self.runs: dict[int, ObservedRun] = {}
         self.tokens: dict[str, int] = {}
         self.calls: list[str] = []
@@ -49,9 +50,10 @@ class FakeJobs:
     def writes(self) -> list[str]:
         return [call for call in self.calls if call in WRITES]
 
-    def add(self, settings: Json) -> int:
+    def add(self, settings: Json, *, created: int | None = None) -> int:
         self._next += 1
         self.jobs[self._next] = _stored(settings)
+        self.created[self._next] = self._next if created is None else created
         return self._next
 
     def unknown_fields(self, settings: Json) -> list[str]:
@@ -59,15 +61,11 @@ class FakeJobs:
 
     def get_job(self, job_id: int) -> ObservedJob | None:
         self._call("get")
-        return ObservedJob(job_id, copy.deepcopy(self.jobs[job_id])) if job_id in self.jobs else None
+        return self._observed(job_id) if job_id in self.jobs else None
 
     def list_jobs(self, name: str) -> list[ObservedJob]:
         self._call("list")
-        return [
-            ObservedJob(i, {k: v for k, v in copy.deepcopy(s).items() if k != "tasks"})
-            for i, s in sorted(self.jobs.items())
-            if s["name"].lower() == name.lower()
-        ]
+        return [self._observed(i) for i, s in sorted(self.jobs.items()) if s["name"].lower() == name.lower()]
 
     def create_job(self, settings: Json) -> int:
         self._call("create")
@@ -98,6 +96,9 @@ class FakeJobs:
 
     def job_url(self, job_id: int) -> str:
         return f"https://dbx.example/jobs/{job_id}"
+
+    def _observed(self, job_id: int) -> ObservedJob:
+        return ObservedJob(job_id, copy.deepcopy(self.jobs[job_id]), created_time=self.created[job_id])
 
     def _call(self, verb: str) -> None:
         self.calls.append(verb)
@@ -217,7 +218,20 @@ CASES = {
         existing=(_ours(SETTINGS), _ours(SETTINGS)),
         spec_changed=True,
         writes=("delete",),
-        notes=("DuplicateRemoved", "Found"),
+        notes=("Found", "DuplicateRemoved"),
+    ),
+    "duplicate-carried-out-late-is-removed-at-a-drift-check": Case(
+        existing=(_ours(SETTINGS), _ours(SETTINGS)), recorded=True, writes=("delete",), notes=("DuplicateRemoved",)
+    ),
+    "duplicate-removed-while-drift-is-corrected": Case(
+        existing=(_ours(SETTINGS), _ours(SETTINGS)),
+        recorded=True,
+        edit=_set_path("/ui/edit"),
+        writes=("delete", "reset"),
+        notes=("DuplicateRemoved", "DriftCorrected"),
+    ),
+    "job-of-another-resource-with-the-same-name-is-no-duplicate": Case(
+        existing=(_ours(SETTINGS), _ours(SETTINGS, OTHER_UID)), recorded=True, jobs_after=2
     ),
     "run-on-change-starts-one-run": Case(
         spec=_spec(run_on_change=True), spec_changed=True, writes=("create", "run_now"), notes=("Created", "RunStarted")
@@ -327,7 +341,51 @@ def test_removed_setting_leaves_the_job() -> None:
 def test_steady_state_costs_one_read() -> None:
     jobs, request = _prepare(CASES["no-op-when-equal-with-record"])
     mljob.reconcile(_spec(), jobs=jobs, request=request)
-    assert jobs.calls == ["get"]
+    assert jobs.calls == ["list"]  # the list by name both reads the job and finds any duplicate
+
+
+def test_a_drift_check_keeps_the_recorded_job_even_when_a_duplicate_is_older() -> None:
+    jobs = FakeJobs()
+    older = jobs.add(_ours(SETTINGS), created=1)
+    recorded = jobs.add(_ours(SETTINGS), created=2)
+    status = {**_applied(jobs, recorded), "jobId": recorded}
+    outcome = mljob.reconcile(_spec(), jobs=jobs, request=_request(status, 1, False))
+    assert list(jobs.jobs) == [recorded]
+    assert [(n.reason, n.message, n.warning) for n in outcome.notes] == [
+        ("DuplicateRemoved", f"deleted job {older}, a duplicate of job {recorded}", True)
+    ]
+    assert outcome.observed["jobId"] == recorded
+    assert (outcome.ready.reason, outcome.drift_corrections) == (c.RECONCILED, 0)
+    assert jobs.calls == ["list", "delete"]
+
+
+def test_without_a_record_the_oldest_job_is_kept_whatever_its_id() -> None:
+    jobs = FakeJobs()
+    newer = jobs.add(_ours(SETTINGS), created=2)
+    oldest = jobs.add(_ours(SETTINGS), created=1)
+    outcome = mljob.reconcile(_spec(), jobs=jobs, request=_request({}, 1, True))
+    assert list(jobs.jobs) == [oldest]
+    assert outcome.observed["jobId"] == oldest
+    assert [n.message for n in outcome.notes if n.reason == "DuplicateRemoved"] == [
+        f"deleted job {newer}, a duplicate of job {oldest}"
+    ]
+
+
+def test_a_duplicate_deleted_meanwhile_is_not_reported() -> None:
+    jobs, request = _prepare(CASES["duplicate-carried-out-late-is-removed-at-a-drift-check"])
+    jobs.refuse["delete"] = errors.NotFound("Job 102 does not exist.")
+    outcome = mljob.reconcile(_spec(), jobs=jobs, request=request)
+    assert outcome.notes == ()
+    assert (outcome.ready.reason, outcome.synced.ok) == (c.RECONCILED, True)
+
+
+def test_a_failing_duplicate_delete_is_retried_soon() -> None:
+    jobs, request = _prepare(CASES["duplicate-carried-out-late-is-removed-at-a-drift-check"])
+    jobs.refuse["delete"] = errors.Unavailable("503 Service Unavailable")
+    outcome = mljob.reconcile(_spec(), jobs=jobs, request=request)
+    assert outcome.synced.reason == c.EXTERNAL_UNAVAILABLE
+    assert outcome.retry_after is not None
+    assert len(jobs.jobs) == 2
 
 
 def test_drift_note_names_the_changed_setting() -> None:
@@ -344,7 +402,7 @@ def test_observe_only_reports_the_differing_paths() -> None:
     outcome = mljob.reconcile(case.spec, jobs=jobs, request=request)
     assert outcome.observed["drift"] == ["tasks[train].notebook_task.notebook_path"]
     assert outcome.ready.message == "ObserveOnly: tasks[train].notebook_task.notebook_path differ from the spec"
-    assert jobs.calls == ["list", "get"]
+    assert jobs.calls == ["list"]
 
 
 def test_run_on_change_retried_after_a_crash_starts_no_second_run() -> None:
@@ -386,7 +444,7 @@ def test_active_run_asks_for_an_earlier_look_and_a_finished_one_costs_nothing() 
 
     jobs.calls.clear()
     mljob.reconcile(_spec(run_on_change=True), jobs=jobs, request=_request(second.observed, 1, False))
-    assert jobs.calls == ["get"]
+    assert jobs.calls == ["list"]
 
 
 def test_rejected_create_reports_databricks_message_without_hot_retry() -> None:
@@ -485,6 +543,12 @@ def test_differences(desired: Json, actual: Json, expected: list[str]) -> None:
 def test_fingerprint_ignores_task_order() -> None:
     tasks = SETTINGS["tasks"]
     assert fingerprint({"tasks": tasks}) == fingerprint({"tasks": list(reversed(tasks))})
+
+
+def _applied(jobs: FakeJobs, job_id: int) -> dict[str, Any]:
+    """Status fingerprints of the current spec applied to a job as it is stored now."""
+    applied = mljob.desired_settings(_spec(), owner=OWNER, uid=UID)
+    return {"appliedSettingsHash": fingerprint(applied), "jobSettingsHash": fingerprint(jobs.jobs[job_id])}
 
 
 def _request(status: dict[str, Any], generation: int, spec_changed: bool, poll: float = 30.0) -> mljob.Request:

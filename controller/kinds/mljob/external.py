@@ -37,8 +37,12 @@ class DatabricksJobs:
             return None
 
     def list_jobs(self, name: str) -> list[ObservedJob]:
+        """Jobs with this name (exact, case-insensitive), with the settings `get_job` returns.
+
+        `expand_tasks` adds tasks and job clusters; the SDK reads a job with more than 100 of them again.
+        """
         with translated_errors():
-            return [_job(j) for j in self._w.jobs.list(name=name, limit=100)]
+            return [_job(j) for j in self._w.jobs.list(name=name, expand_tasks=True, limit=100)]
 
     def create_job(self, settings: Json) -> int:
         parsed = JobSettings.from_dict(settings)
@@ -87,7 +91,8 @@ class DatabricksJobs:
 def _job(job: Job | BaseJob) -> ObservedJob:
     if job.job_id is None:
         raise errors.Unavailable("Databricks returned a job without an id")
-    return ObservedJob(job_id=job.job_id, settings=job.settings.as_dict() if job.settings else {})
+    settings = job.settings.as_dict() if job.settings else {}
+    return ObservedJob(job_id=job.job_id, settings=settings, created_time=job.created_time or 0)
 
 
 def _run(run: Run) -> ObservedRun:

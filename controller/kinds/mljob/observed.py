@@ -11,10 +11,11 @@ TERMINAL_STATES = frozenset({"TERMINATED", "SKIPPED", "INTERNAL_ERROR"})
 
 @dataclass(frozen=True)
 class ObservedJob:
-    """A job: its id and settings (snake_case JSON, as the Jobs API returns them)."""
+    """A job: its id, settings (snake_case JSON, as the Jobs API returns them) and creation time."""
 
     job_id: int
     settings: dict[str, Any]
+    created_time: int = 0  # milliseconds since the epoch
 
     @property
     def tags(self) -> dict[str, str]:

@@ -2,15 +2,17 @@
 
 Job names are not unique in Databricks. The job is tracked by id in status, and it
 carries this resource's uid in a tag from the create call on, so a create retried
-after a crash or a lost answer finds the job it made instead of making a second one.
-Updates are full replacements (`jobs/reset`): a setting removed from the spec leaves
-the job too.
+after a crash or a lost answer finds the job it made instead of making a second one,
+and a second job made anyway is found and deleted (`finding`). Updates are full
+replacements (`jobs/reset`): a setting removed from the spec leaves the job too.
 
 Deciding whether the job still matches the spec takes two records kept in status:
 the fingerprint of the spec settings last applied, and the fingerprint of the job's
 settings as Databricks returned them right after. While both hold, the job is as the
 controller left it, whatever defaults the server filled in. Without a record (a new
 resource, or one whose status was lost) only the fields the user wrote are compared.
+
+Steady state costs one read per drift interval: the list by name that also finds duplicates.
 """
 
 from __future__ import annotations
@@ -20,7 +22,9 @@ from collections.abc import Callable
 from typing import Any
 
 from controller.clients import errors
+from controller.kinds.mljob import finding
 from controller.kinds.mljob.diff import canonical, differences, fingerprint
+from controller.kinds.mljob.finding import UID_TAG
 from controller.kinds.mljob.model import MLJobSpec
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
 from controller.kinds.mljob.run import JobRun, Jobs, Recorded, Request
@@ -42,8 +46,6 @@ __all__ = [
 ]
 
 Json = dict[str, Any]
-
-UID_TAG = f"{ownership.TAG_PREFIX}/uid"  # job names are not unique: the resource's uid finds its job
 
 
 def desired_settings(spec: MLJobSpec, *, owner: str, uid: str) -> Json:
@@ -109,7 +111,8 @@ def _reconcile(run: JobRun) -> Outcome:
 
 
 def _manage(run: JobRun) -> Outcome:
-    job = _find(run)
+    found = finding.find(run)
+    job = found.job
     if job is None:
         job = _create(run)
     else:
@@ -117,40 +120,21 @@ def _manage(run: JobRun) -> Outcome:
         if owner is not None and owner != run.request.uid:
             message = f"job {job.job_id} belongs to another resource ({job.tags.get(ownership.OWNER_TAG, owner)})"
             return run.not_ours(c.OWNED_BY_ANOTHER, message)
+        finding.remove(run, found.duplicates, keeping=job.job_id)
         job = _update(run, job)
     _run_on_change(run, job)
     _refresh_last_run(run)
     return _outcome(run, job)
 
 
-def _find(run: JobRun) -> ObservedJob | None:
-    """The job by its recorded id; else the one carrying this resource's uid (made by an attempt that crashed)."""
-    recorded = run.request.recorded.job_id
-    if recorded is not None:
-        job = run.jobs.get_job(recorded)
-        if job is not None:
-            return job
-    mine = _tagged(run)
-    if not mine:
-        if recorded is not None:
-            run.changed(f"job {recorded} was deleted outside this resource; creating it again")
-        return None
-    keep, *extra = mine
-    _remove(run, extra, keeping=keep.job_id)
-    if recorded is None:
-        run.note("Found", f"found job {keep.job_id} made by an earlier attempt (by its uid tag)")
-    job = run.jobs.get_job(keep.job_id)  # the list omits tasks
-    if job is None:
-        raise errors.Unavailable(f"job {keep.job_id} disappeared while being read")
-    return job
-
-
 def _create(run: JobRun) -> ObservedJob:
     job_id = run.jobs.create_job(run.desired)
     run.note("Created", f"created job {job_id}")
-    # A create the SDK re-sent after a lost answer can have made a second job with our uid.
-    _remove(run, [j for j in _tagged(run) if j.job_id != job_id], keeping=job_id)
-    return _reread(run, job_id)
+    # A create the SDK re-sent after a lost answer can have made a second job with our uid by now
+    # (one carried out later still is found by the next drift check).
+    listed = finding.tagged(run)
+    finding.remove(run, [j for j in listed if j.job_id != job_id], keeping=job_id)
+    return finding.stored(run, job_id, listed)
 
 
 def _update(run: JobRun, job: ObservedJob) -> ObservedJob:
@@ -171,31 +155,7 @@ def _update(run: JobRun, job: ObservedJob) -> ObservedJob:
     else:
         what = ", ".join(diffs) if diffs else "settings the spec leaves to the server"
         run.changed(f"reset job {job.job_id}: {what} had been changed outside this resource")
-    return _reread(run, job.job_id)
-
-
-def _reread(run: JobRun, job_id: int) -> ObservedJob:
-    """The job as Databricks stored it after a write, with the server's defaults filled in."""
-    job = run.jobs.get_job(job_id)
-    if job is None:
-        raise errors.Unavailable(f"job {job_id} was not found right after it was written")
-    run.job_hash = fingerprint(job.settings)
-    return job
-
-
-def _tagged(run: JobRun) -> list[ObservedJob]:
-    """Jobs with the spec's name carrying this resource's uid, oldest first."""
-    jobs = run.jobs.list_jobs(run.name)
-    return sorted((j for j in jobs if j.tags.get(UID_TAG) == run.request.uid), key=lambda j: j.job_id)
-
-
-def _remove(run: JobRun, duplicates: list[ObservedJob], *, keeping: int) -> None:
-    for duplicate in duplicates:
-        try:
-            run.jobs.delete_job(duplicate.job_id)
-        except errors.NotFound:
-            continue
-        run.note("DuplicateRemoved", f"deleted job {duplicate.job_id}, a duplicate of job {keeping}", warning=True)
+    return finding.stored(run, job.job_id)
 
 
 def _run_on_change(run: JobRun, job: ObservedJob) -> None:
@@ -248,9 +208,7 @@ def _observe(run: JobRun) -> Outcome:
             count = "no job is" if not named else f"{len(named)} jobs are"
             message = f"{count} named {run.name!r}; ObserveOnly needs exactly one"
             return run.failed(c.EXTERNAL_OBJECT_MISSING, message, retry=None)
-        job = run.jobs.get_job(named[0].job_id)
-        if job is None:
-            return run.failed(c.EXTERNAL_OBJECT_MISSING, f"job {named[0].job_id} disappeared", retry=None)
+        job = named[0]  # listed with its full settings
     drift = differences(run.desired, job.settings)
     if drift:  # never written here: the frame reports it as DriftDetected
         run.drift.append(", ".join(drift) + " differ from the spec")
