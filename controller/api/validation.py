@@ -15,6 +15,7 @@ a folder of mixed manifests validates as it is. Empty documents are skipped, as 
 
 from __future__ import annotations
 
+import json
 import pathlib
 from dataclasses import replace
 from functools import cache
@@ -28,6 +29,8 @@ from controller.api.located import Marks, Path, Position, Problem, field_path, p
 from controller.kinds.catalog import KINDS
 
 _BY_KIND = {kind.kind: kind for kind in KINDS}
+MAX_OBJECT_BYTES = 1_572_864
+"""etcd's default request limit (1.5 MiB): the API server cannot store a larger object."""
 _CHECKED_ELSEWHERE: JsonSchema = {"x-kubernetes-preserve-unknown-fields": True}
 
 
@@ -126,6 +129,9 @@ def _kind_problems(kind: KindDefinition, document: dict[str, Any], unusable: lis
     refused = [p.path for p in checked.problems if not p.at_key] + unusable
     broken = rules.problems(schema, checked.value, (), refused)
     found = object_meta.problems(document.get("metadata")) + checked.problems + broken
+    size = len(json.dumps(checked.value, separators=(",", ":"), default=repr).encode())
+    if size > MAX_OBJECT_BYTES:
+        found.append(Problem((), f"Too long: {size} bytes as JSON; etcd stores at most {MAX_OBJECT_BYTES} per object"))
     if not any(_under(path, [("spec",)]) or path == () for path in refused + [p.path for p in broken]):
         found += _model_problems(kind, checked.value.get("spec"))
     return found

@@ -89,6 +89,14 @@ def test_hostile_input_is_one_clear_line_and_the_next_file_is_still_checked(
     ]
 
 
+def test_an_object_larger_than_etcd_stores_is_refused() -> None:
+    job = f"apiVersion: {GROUP}/{VERSION}\nkind: MLJob\nmetadata: {{name: big}}\nspec:\n  workspaceRef: {{name: w}}\n"
+    settings = "  settings:\n    name: big\n    tasks: [{task_key: a}]\n    description: "
+    assert validate_text(job + settings + "x" * 1_500_000) == []
+    (line,) = validate_text(job + settings + "x" * 1_600_000)
+    assert re.fullmatch(r"1:1: Too long: 16\d{5} bytes as JSON; etcd stores at most 1572864 per object", line)
+
+
 def test_random_and_mangled_yaml_never_crash_validate() -> None:
     """A little fuzzing: token soup, valid manifests with bytes flipped or lines repeated, and random values
     dropped into a valid spec. Every answer is a list of `line:column: problem` lines, none an internal error."""
