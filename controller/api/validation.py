@@ -142,11 +142,8 @@ def _model_problems(kind: KindDefinition, spec: Any) -> list[Problem]:
     try:
         kind.spec.model_validate(spec)
     except ValidationError as error:
-        return [
-            Problem(("spec", *_existing(spec, error_detail["loc"])), f"{error_detail['msg']} (the API server "
-                    "accepts this, but the controller refuses it)")
-            for error_detail in error.errors()
-        ]  # fmt: skip
+        why = " (the API server accepts this, but the controller refuses it)"
+        return [Problem(("spec", *_existing(spec, e["loc"])), e["msg"] + why) for e in error.errors()]
     return []
 
 
