@@ -50,6 +50,7 @@ class Checked:
 
 
 def check(schema: JsonSchema, value: Any, path: Path) -> Checked:
+    """`value` (found at `path`) as stored under `schema`, with the schema's problems in it."""
     checked = Checked(None)
     checked.value = _Checker(checked.problems).value(schema, value, path)
     return checked
