@@ -13,6 +13,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -20,6 +21,7 @@ import kopf
 
 from controller import metrics
 from controller.clients import errors
+from controller.clients.redaction import redact
 from controller.reconciling import errors as reactions
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
@@ -104,20 +106,22 @@ def reconcile(
     if outcome.drift_corrections:
         metrics.DRIFT_CORRECTIONS.labels(kind=kind).inc(outcome.drift_corrections)
     for note in outcome.notes:
-        kopf.event(body, type="Warning" if note.warning else "Normal", reason=note.reason, message=note.message)
-        (logger.warning if note.warning else logger.info)("%s: %s", note.reason, note.message)
+        message = redact(note.message)
+        kopf.event(body, type="Warning" if note.warning else "Normal", reason=note.reason, message=message)
+        (logger.warning if note.warning else logger.info)("%s: %s", note.reason, message)
     REGISTRY.schedule(uid, outcome.retry_after if outcome.retry_after is not None else drift_seconds)
     REGISTRY.record_ready(kind, uid, outcome.ready.status)
     if not outcome.ready.ok:
-        logger.info("not ready: %s: %s", outcome.ready.reason, outcome.ready.message)
+        logger.info("not ready: %s: %s", outcome.ready.reason, redact(outcome.ready.message))
     return status_patch(outcome, status=status, generation=generation, now=datetime.now(UTC))
 
 
 def status_patch(outcome: Outcome, *, status: Mapping[str, Any], generation: int, now: datetime) -> dict[str, Any]:
     """Observed fields, both conditions, observedGeneration and lastObservedAt as one status patch."""
     conditions = [dict(cond) for cond in status.get("conditions") or []]
-    conditions = c.set_condition(conditions, type_=c.READY, verdict=outcome.ready, generation=generation, now=now)
-    conditions = c.set_condition(conditions, type_=c.SYNCED, verdict=outcome.synced, generation=generation, now=now)
+    ready, synced = (replace(v, message=redact(v.message)) for v in (outcome.ready, outcome.synced))
+    conditions = c.set_condition(conditions, type_=c.READY, verdict=ready, generation=generation, now=now)
+    conditions = c.set_condition(conditions, type_=c.SYNCED, verdict=synced, generation=generation, now=now)
     applied = {"appliedGeneration": generation} if outcome.applied else {}
     return {
         **outcome.observed,
@@ -139,13 +143,14 @@ def delete_external(
         done = run()
     except errors.ExternalError as exc:
         deletion_failed(body=body, patch=patch, message=f"{failure}: {exc}")
-        raise kopf.TemporaryError(str(exc), delay=DELETE_RETRY_SECONDS) from exc
+        raise kopf.TemporaryError(redact(str(exc)), delay=DELETE_RETRY_SECONDS) from exc  # kept in an annotation
     logger.info(done)
     forget(body.meta)
 
 
 def deletion_failed(*, body: kopf.Body, patch: kopf.Patch, message: str) -> None:
     """Say in status and an Event why the finalizer stays."""
+    message = redact(message)
     verdict = c.Verdict(False, c.DELETE_FAILED, message)
     outcome = Outcome(ready=verdict, synced=verdict)
     generation = int(body.meta.get("generation") or 0)

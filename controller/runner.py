@@ -10,6 +10,7 @@ import kopf
 from prometheus_client import start_http_server
 
 from controller import operator
+from controller.clients.redaction import install_log_filter
 from controller.leadership import Leadership, LeaseOptions
 
 
@@ -33,6 +34,7 @@ def run(
         log_format=kopf.LogFormat.JSON if json_logs else kopf.LogFormat.FULL,
         log_refkey="object",
     )
+    install_log_filter()  # no credential in a log line or in the Events kopf posts from log lines
     if metrics_port:
         start_http_server(metrics_port, addr=bind_address)
     liveness = liveness_url(bind_address, health_port) if health_port else None
