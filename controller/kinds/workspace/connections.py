@@ -2,26 +2,34 @@
 
 A rotated Secret changes the cache key, so the next reconcile connects with the new
 credentials without a restart. Credentials never leave this module except inside
-the SDK clients.
+the SDK clients; every secret value read is registered for redaction the moment it is
+read, so no error text quoting it (an SDK's, an HTTP library's) reaches status or logs.
+Values are used without surrounding whitespace (`kubectl create secret --from-file`
+keeps a file's trailing newline), and the Workspace says so once in a Warning Event.
 """
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import threading
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from databricks.sdk import WorkspaceClient
 
-from controller.clients import databricks, errors, mlflow
+from controller.clients import databricks, errors, mlflow, redaction
 from controller.kinds.workspace.external import DatabricksProbe, MlflowProbe
 from controller.kinds.workspace.model import WorkspaceSpec
 from controller.kinds.workspace.reconcile import ConnectionProbe
 
 SecretReader = Callable[[str, str], Mapping[str, str] | None]
 """(namespace, name) → the Secret's decoded data, or None when it does not exist."""
+
+CREDENTIAL_KEYS = ("token", "client_id", "client_secret", "username", "password")
+SECRET_KEYS = ("token", "client_secret", "password")
+"""The keys whose values are secret; the others name who connects (shown as the Workspace's identity)."""
 
 
 @dataclass(frozen=True)
@@ -31,12 +39,16 @@ class Connection:
     mlflow: mlflow.MlflowConnection | None = None
     databricks: WorkspaceClient | None = None
     identity_hint: str | None = None
+    pending_notices: list[str] = field(default_factory=list, compare=False)
+    """Warnings about the credentials, said once: by the Workspace's next check (other kinds never probe)."""
 
     def probe(self) -> ConnectionProbe:
+        notices = tuple(self.pending_notices)
+        self.pending_notices.clear()
         if self.databricks is not None:
-            return DatabricksProbe(self.databricks)
+            return DatabricksProbe(self.databricks, notices=notices)
         assert self.mlflow is not None
-        return MlflowProbe(self.mlflow, username=self.identity_hint)
+        return MlflowProbe(self.mlflow, username=self.identity_hint, notices=notices)
 
 
 class Connections:
@@ -49,13 +61,14 @@ class Connections:
 
     def get(self, namespace: str, name: str, spec: WorkspaceSpec) -> Connection:
         """The connection for a Workspace; raises errors.Misconfigured when credentials are incomplete."""
-        secret = self._secret(namespace, spec)
+        secret, notices = self._secret(namespace, spec)
         key = _fingerprint(spec, secret)
         with self._lock:
             cached = self._cache.get((namespace, name))
             if cached is not None and cached[0] == key:
                 return cached[1]
         connection = _connect(spec, secret)
+        connection.pending_notices.extend(notices)
         with self._lock:
             self._cache[(namespace, name)] = (key, connection)
         return connection
@@ -64,16 +77,28 @@ class Connections:
         with self._lock:
             self._cache.pop((namespace, name), None)
 
-    def _secret(self, namespace: str, spec: WorkspaceSpec) -> Mapping[str, str]:
+    def _secret(self, namespace: str, spec: WorkspaceSpec) -> tuple[Mapping[str, str], list[str]]:
+        """The credentials, registered for redaction and stripped; and a notice per value that had whitespace."""
         ref = spec.databricks.credentials_secret_ref if spec.databricks else None
         if spec.mlflow is not None:
             ref = spec.mlflow.credentials_secret_ref
         if ref is None:
-            return {}
+            return {}, []
         data = self._read_secret(namespace, ref.name)
         if data is None:
             raise errors.Misconfigured(f"Secret {namespace}/{ref.name} does not exist")
-        return data
+        redaction.register(*(data.get(key) for key in SECRET_KEYS))
+        for user, secret in (("username", "password"), ("client_id", "client_secret")):
+            if data.get(user) and data.get(secret):  # as an HTTP Basic header carries them
+                redaction.register(_basic(data[user].strip(), data[secret].strip()))
+        credentials = {key: data[key].strip() for key in CREDENTIAL_KEYS if key in data}
+        notices = [
+            f"the value of `{key}` in Secret {ref.name} has surrounding whitespace (a trailing newline from "
+            "`kubectl create secret --from-file`?); it is used without it"
+            for key, value in credentials.items()
+            if value != data[key]
+        ]
+        return credentials, notices
 
 
 def _connect(spec: WorkspaceSpec, secret: Mapping[str, str]) -> Connection:
@@ -104,3 +129,7 @@ def _dbx_creds(secret: Mapping[str, str]) -> databricks.DatabricksCredentials:
 def _fingerprint(spec: WorkspaceSpec, secret: Mapping[str, str]) -> str:
     payload = json.dumps([spec.model_dump(mode="json"), sorted(secret.items())])
     return hashlib.sha256(payload.encode()).hexdigest()
+
+
+def _basic(user: str, secret: str) -> str:
+    return base64.b64encode(f"{user}:{secret}".encode()).decode()

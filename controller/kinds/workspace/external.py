@@ -12,9 +12,12 @@ from controller.kinds.workspace.reconcile import Identity
 class MlflowProbe:
     """Lists one registered model (proves the registry answers and accepts the credentials)."""
 
-    def __init__(self, connection: mlflow.MlflowConnection, *, username: str | None) -> None:
+    def __init__(
+        self, connection: mlflow.MlflowConnection, *, username: str | None, notices: tuple[str, ...] = ()
+    ) -> None:
         self._conn = connection
         self._username = username
+        self.notices = notices
 
     def check(self) -> Identity:
         with mlflow.translated_errors("check_connection"):
@@ -27,8 +30,9 @@ class MlflowProbe:
 class DatabricksProbe:
     """Asks the workspace who the credentials belong to."""
 
-    def __init__(self, client: WorkspaceClient) -> None:
+    def __init__(self, client: WorkspaceClient, *, notices: tuple[str, ...] = ()) -> None:
         self._client = client
+        self.notices = notices
 
     def check(self) -> Identity:
         with databricks.translated_errors():
