@@ -7,9 +7,12 @@
 -- Argo CD calls it with the live object as `obj`; it returns {status = ..., message = ...}.
 
 -- Reasons that mean "not yet" rather than "broken": a sync wave waits on them instead of
--- failing. Every WaitingFor* reason of controller/status/conditions.py, and ExternalUnavailable.
+-- failing. Every WaitingFor* reason of controller/status/conditions.py, ExternalUnavailable, and
+-- MonitorPending, which the controller polls until Databricks has set the monitor up or finished
+-- deleting it (status.monitorStatus may still say ACTIVE then, from before the delete).
 local TRANSIENT_REASONS = {
   ExternalUnavailable = true,
+  MonitorPending = true,
   WaitingForDependency = true,
   WaitingForInferenceTable = true,
   WaitingForModelVersion = true,

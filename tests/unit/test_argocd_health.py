@@ -140,7 +140,10 @@ REASONS = sorted(
     for name, value in vars(conditions).items()
     if name.isupper() and isinstance(value, str) and name not in {"READY", "SYNCED"}
 )
-TRANSIENT = {conditions.EXTERNAL_UNAVAILABLE} | {reason for reason in REASONS if reason.startswith("WaitingFor")}
+# MonitorPending: Databricks is still setting the monitor up or deleting it; the controller polls it.
+TRANSIENT = {conditions.EXTERNAL_UNAVAILABLE, conditions.MONITOR_PENDING} | {
+    reason for reason in REASONS if reason.startswith("WaitingFor")
+}
 
 
 def test_reason_vocabulary_is_read() -> None:
