@@ -2,8 +2,9 @@
 
 -- Argo CD health of a mlops.gitops.dev resource, read from the status its controller writes.
 --
--- Argo CD runs this in gopher-lua (Lua 5.1) with only the base and table libraries:
--- there is no string library, so strings are compared and joined, never searched or cut.
+-- Argo CD runs this in gopher-lua (Lua 5.1) with only the base, package and table libraries:
+-- there is no string, math or global os library, so strings are compared and joined, never
+-- searched or cut.
 -- Argo CD calls it with the live object as `obj`; it returns {status = ..., message = ...}.
 
 -- Reasons that mean "not yet" rather than "broken": a sync wave waits on them instead of

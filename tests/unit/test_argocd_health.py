@@ -1,9 +1,9 @@
-"""The Argo CD health checks, run as Argo CD runs them: real Lua 5.1, base and table libraries only.
+"""The Argo CD health checks, run as Argo CD runs them: real Lua 5.1 offering only what Argo CD offers.
 
 Every case in argocd/tests/ runs the shipped argocd/health/<Kind>.lua on a fixture object and
-compares status and message. Argo CD (gopher-lua) opens no string, math or io library for
-argocd-cm scripts and gives strings no methods, so the sandbox below takes those away too: a
-script that would fail in Argo CD fails here.
+compares status and message. tests/unit/argocd_lua.py gives each script exactly the globals
+Argo CD gives a custom check (no os, string, math or io library; strings without methods), so
+a script that would fail in Argo CD fails here.
 """
 
 from __future__ import annotations
@@ -23,59 +23,12 @@ from controller.api.validation import validate_paths
 from controller.cli import main
 from controller.kinds.catalog import KINDS
 from controller.status import conditions
+from tests.unit import argocd_lua
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES_DIR = ROOT / "argocd" / "tests"
 BY_KIND = {kind.kind: kind for kind in KINDS}
 HEALTH_STATUSES = {"Healthy", "Progressing", "Degraded", "Suspended", "Missing", "Unknown"}
-
-# What gopher-lua's OpenBase, OpenTable, OpenPackage and Argo CD's safe os library provide.
-_SANDBOX = """
-local base = {
-  "assert", "error", "getmetatable", "ipairs", "next", "pairs", "pcall", "print", "rawequal",
-  "rawget", "rawset", "select", "setmetatable", "tonumber", "tostring", "type", "unpack",
-  "xpcall", "require", "module", "_VERSION",
-}
-return function(source, name, obj)
-  local env = { table = table, package = package, obj = obj }
-  for _, key in ipairs(base) do
-    env[key] = _G[key]
-  end
-  env.os = { clock = os.clock, date = os.date, difftime = os.difftime, time = os.time }
-  env._G = env
-  local chunk, problem = loadstring(source, "=" .. name)
-  if chunk == nil then
-    error(problem, 0)
-  end
-  setfenv(chunk, env)
-  local strings = getmetatable("")
-  local methods = strings.__index
-  strings.__index = nil
-  local ok, value = pcall(chunk)
-  strings.__index = methods
-  if not ok then
-    error(value, 0)
-  end
-  return value
-end
-"""
-
-
-@pytest.fixture(scope="module")
-def lua() -> lua51.LuaRuntime:
-    runtime = lua51.LuaRuntime()
-    assert runtime.eval("_VERSION") == "Lua 5.1"
-    return runtime
-
-
-@pytest.fixture(scope="module")
-def run_script(lua: lua51.LuaRuntime) -> Any:
-    sandboxed = lua.execute(_SANDBOX)
-
-    def run(source: str, name: str, obj: dict[str, Any]) -> Any:
-        return sandboxed(source, name, lua.table_from(obj, recursive=True))
-
-    return run
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -110,9 +63,9 @@ def _cases() -> Iterator[Any]:
 CASES = list(_cases())
 
 
-def _health(run_script: Any, kind: str, obj: dict[str, Any]) -> tuple[str, str]:
+def _health(kind: str, obj: dict[str, Any]) -> tuple[str, str]:
     script = (ROOT / argocd.HEALTH_DIR / f"{kind}.lua").read_text()
-    result = run_script(script, f"{kind}.lua", obj)
+    result = argocd_lua.run(script, f"{kind}.lua", obj)
     assert dict(result.items()).keys() == {"status", "message"}
     assert result["status"] in HEALTH_STATUSES
     assert isinstance(result["message"], str)
@@ -120,8 +73,8 @@ def _health(run_script: Any, kind: str, obj: dict[str, Any]) -> tuple[str, str]:
 
 
 @pytest.mark.parametrize(("kind", "obj", "expect"), CASES)
-def test_health(run_script: Any, kind: str, obj: dict[str, Any], expect: dict[str, str]) -> None:
-    assert _health(run_script, kind, obj) == (expect["status"], expect["message"])
+def test_health(kind: str, obj: dict[str, Any], expect: dict[str, str]) -> None:
+    assert _health(kind, obj) == (expect["status"], expect["message"])
 
 
 @pytest.mark.parametrize(("kind", "obj", "expect"), CASES)
@@ -157,15 +110,15 @@ def test_reason_vocabulary_is_read() -> None:
         pytest.param("OBSERVE_ONLY_REASONS", {conditions.OBSERVED, conditions.DRIFT_DETECTED}, id="observe-only"),
     ],
 )
-def test_reason_tables_name_exactly_the_vocabulary(run_script: Any, table: str, expected: set[str]) -> None:
+def test_reason_tables_name_exactly_the_vocabulary(table: str, expected: set[str]) -> None:
     common = (ROOT / argocd.SOURCE_DIR / "common.lua").read_text()
-    keys = run_script(f"{common}\nreturn {table}", "common.lua", {})
+    keys = argocd_lua.run(f"{common}\nreturn {table}", "common.lua", {})
     assert set(keys.keys()) == expected
 
 
 @pytest.mark.parametrize("kind", sorted(BY_KIND))
 @pytest.mark.parametrize("reason", REASONS)
-def test_every_reason_when_not_ready(run_script: Any, kind: str, reason: str) -> None:
+def test_every_reason_when_not_ready(kind: str, reason: str) -> None:
     """A reason that means "not yet" keeps a sync wave waiting; any other fails it."""
     obj = merge_patch(
         _load(CASES_DIR / f"{kind}.yaml")["object"],
@@ -179,12 +132,12 @@ def test_every_reason_when_not_ready(run_script: Any, kind: str, reason: str) ->
         },
     )
     expected = "Progressing" if reason in TRANSIENT else "Degraded"
-    assert _health(run_script, kind, obj) == (expected, f"{reason}: why")
+    assert _health(kind, obj) == (expected, f"{reason}: why")
 
 
 @pytest.mark.parametrize("kind", sorted(BY_KIND))
 @pytest.mark.parametrize("reason", REASONS)
-def test_every_reason_when_not_synced(run_script: Any, kind: str, reason: str) -> None:
+def test_every_reason_when_not_synced(kind: str, reason: str) -> None:
     obj = merge_patch(
         _load(CASES_DIR / f"{kind}.yaml")["object"],
         {
@@ -197,7 +150,7 @@ def test_every_reason_when_not_synced(run_script: Any, kind: str, reason: str) -
         },
     )
     expected = "Progressing" if reason in TRANSIENT else "Degraded"
-    assert _health(run_script, kind, obj) == (expected, f"{reason}: why")
+    assert _health(kind, obj) == (expected, f"{reason}: why")
 
 
 @pytest.mark.parametrize(
@@ -207,17 +160,35 @@ def test_every_reason_when_not_synced(run_script: Any, kind: str, reason: str) -
         pytest.param('return string.find("abc", "b")', id="string-library"),
         pytest.param("return math.floor(1.5)", id="math-library"),
         pytest.param('return io.open("/etc/hostname")', id="io-library"),
+        pytest.param("return os.time()", id="os-global"),
+        pytest.param('return require("string").len("abc")', id="string-by-require"),
+        pytest.param('return require("math").floor(1.5)', id="math-by-require"),
+        pytest.param('return require("os").clock()', id="os-beyond-time-and-date"),
+        pytest.param("return coroutine.create(print)", id="coroutine-library"),
+        pytest.param("return debug.traceback()", id="debug-library"),
     ],
 )
-def test_sandbox_refuses_what_argocd_does_not_open(run_script: Any, source: str) -> None:
+def test_sandbox_refuses_what_argocd_does_not_open(source: str) -> None:
     with pytest.raises(lua51.LuaError):
-        run_script(source, "probe.lua", {})
+        argocd_lua.run(source, "probe.lua", {})
 
 
-def test_sandbox_keeps_what_argocd_opens(run_script: Any, lua: lua51.LuaRuntime) -> None:
-    source = 'return table.concat({"a", tostring(#"bc"), type(obj.x)}, "-") .. os.time() * 0'
-    assert run_script(source, "probe.lua", {"x": 1}) == "a-2-number0"
-    assert lua.eval('("abc"):sub(2)') == "bc"  # string methods are back outside the sandbox
+def test_os_string_and_math_are_absent_to_a_custom_check() -> None:
+    source = "return {type(os), type(string), type(math), type(io), type(getmetatable(''))}"
+    assert list(argocd_lua.run(source, "probe.lua", {}).values()) == ["nil"] * 5
+
+
+def test_sandbox_keeps_what_argocd_opens() -> None:
+    source = 'return table.concat({"a", tostring(#"bc"), type(obj.x)}, "-") .. require("os").time() * 0'
+    assert argocd_lua.run(source, "probe.lua", {"x": 1}) == "a-2-number0"
+    source = 'local os = require("os") return os.date("!%Y-%m-%d", 86400) .. " " .. type(actionParams)'
+    assert argocd_lua.run(source, "probe.lua", {}) == "1970-01-02 table"
+
+
+def test_every_run_starts_afresh() -> None:
+    """Argo CD makes a new Lua state per check, so a global one script leaves is gone in the next."""
+    assert argocd_lua.run("leftover = 1 return type(leftover)", "first.lua", {}) == "number"
+    assert argocd_lua.run("return type(leftover)", "second.lua", {}) == "nil"
 
 
 def test_every_kind_has_a_script_and_cases() -> None:
