@@ -22,6 +22,13 @@ UNAUTHENTICATED = ApiError(
 INVALID_TOKEN = ApiError(403, "PERMISSION_DENIED", "Invalid access token.")
 
 
+class OAuthError(ApiError):
+    """A token endpoint refusal: OAuth 2.0's `{"error", "error_description"}` body (RFC 6749 5.2), not Databricks'."""
+
+    def body(self) -> Json:
+        return {"error": self.error_code, "error_description": self.message}
+
+
 @dataclasses.dataclass
 class Issued:
     client_id: str
@@ -56,10 +63,10 @@ class Auth:
             raise INVALID_TOKEN
         return issued.client_id
 
-    def host_metadata(self) -> Json:
+    def host_metadata(self, req: Request) -> Json:
         return {"oidc_endpoint": f"{self.base_url}/oidc", "workspace_id": self.workspace_id}
 
-    def discovery(self) -> Json:
+    def discovery(self, req: Request) -> Json:
         root = f"{self.base_url}/oidc"
         return {
             "issuer": root,
@@ -70,8 +77,9 @@ class Auth:
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
         }
 
-    def issue(self, form: dict[str, str], authorization: str | None) -> tuple[int, Json]:
+    def issue(self, req: Request) -> Json:
         """The token endpoint: client credentials (Basic header or form fields) → bearer token."""
+        form, authorization = req.body, req.headers.get("Authorization")
         client_id, secret = form.get("client_id"), form.get("client_secret")
         if authorization and authorization.startswith("Basic "):
             try:
@@ -80,12 +88,12 @@ class Auth:
                 decoded = ":"
             client_id, _, secret = decoded.partition(":")
         if form.get("grant_type") != "client_credentials":
-            return 400, {"error": "unsupported_grant_type", "error_description": "Use client_credentials."}
+            raise OAuthError(400, "unsupported_grant_type", "Use client_credentials.")
         if not client_id or self.clients.get(client_id) != secret:
-            return 401, {"error": "invalid_client", "error_description": "Client authentication failed."}
+            raise OAuthError(401, "invalid_client", "Client authentication failed.")
         token = f"emu-oauth-{new_hex_id()}"
         self._issued[token] = Issued(client_id, self._clock.now() + self.token_ttl)
-        return 200, {
+        return {
             "access_token": token,
             "token_type": "Bearer",
             "expires_in": self.token_ttl,
@@ -108,4 +116,9 @@ class Auth:
         return out
 
     def routes(self) -> list[Route]:
-        return [Route("GET", "/api/2.0/preview/scim/v2/Me", self.me)]
+        return [
+            Route("GET", "/.well-known/databricks-config", self.host_metadata, public=True),
+            Route("GET", "/oidc/.well-known/oauth-authorization-server", self.discovery, public=True),
+            Route("POST", "/oidc/v1/token", self.issue, public=True, form=True),
+            Route("GET", "/api/2.0/preview/scim/v2/Me", self.me),
+        ]

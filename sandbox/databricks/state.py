@@ -159,6 +159,8 @@ class Request:
     body: Json
     principal: str
     """User (or service principal application id) the credentials belong to."""
+    headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    """Looked up case-insensitively, as HTTP header names are."""
 
     def arg(self, name: str) -> str | None:
         """A single query-string value (the first, when repeated)."""
@@ -179,3 +181,7 @@ class Route:
     method: str
     template: str
     handler: Handler
+    public: bool = False
+    """Answered without credentials (discovery and the OAuth token endpoint)."""
+    form: bool = False
+    """The body is an HTML form (`application/x-www-form-urlencoded`), as OAuth token requests are, not JSON."""

@@ -83,3 +83,25 @@ def test_oauth_client_added_at_run_time(emu: Emulator) -> None:
         config=Config(host=emu.url, client_id="new-client", client_secret="new-secret", retry_timeout_seconds=5)
     )
     assert w.current_user.me().user_name == "new-client"
+
+
+def test_a_chunked_token_request_is_read_whole(emu: Emulator) -> None:
+    """Databricks' Go SDK sends the token form chunked; the old server read no body, answered
+    unsupported_grant_type, then answered the unread chunk as a request (a stray HTML 400)."""
+    form = iter([b"grant_type=client_credentials", b"&scope=all-apis"])
+    with requests.Session() as session:
+        answer = session.post(
+            f"{emu.url}/oidc/v1/token",
+            data=form,
+            auth=(CLIENT_ID, CLIENT_SECRET),
+            headers={"Content-Type": "application/x-www-form-urlencoded"},
+            timeout=5,
+        )
+        assert answer.request.headers["Transfer-Encoding"] == "chunked"
+        assert answer.status_code == 200, answer.text
+        token = answer.json()["access_token"]
+        me = session.get(
+            f"{emu.url}/api/2.0/preview/scim/v2/Me", headers={"Authorization": f"Bearer {token}"}, timeout=5
+        )
+    assert me.status_code == 200, me.text
+    assert me.json()["userName"] == CLIENT_ID
