@@ -13,7 +13,8 @@ import copy
 import dataclasses
 from typing import Any
 
-from sandbox.databricks.catalog import Catalog, Table
+from sandbox.databricks.catalog import Catalog
+from sandbox.databricks.catalog_objects import Table
 from sandbox.databricks.state import (
     ApiError,
     Clock,

@@ -1,0 +1,99 @@
+"""The MLflow-on-Unity-Catalog endpoints the SDK has no call for (`/api/2.0/mlflow/unity-catalog`).
+
+MLflow's client reads registered models and versions and sets their tags here,
+answered in MLflow's JSON shapes over the same Unity Catalog state.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from sandbox.databricks.catalog_objects import Model, Version
+from sandbox.databricks.state import ApiError, Json, Request, Route, not_found, require
+
+
+class MlflowUnityCatalog:
+    """REST handlers of the MLflow-on-UC subset, given the catalog's model and version lookups."""
+
+    def __init__(self, model: Callable[[str], Model], version: Callable[[str, Any], tuple[Model, Version]]) -> None:
+        self._model = model
+        self._version = version
+
+    def get_model(self, req: Request) -> Json:
+        model = self._model(_arg(req, "name"))
+        out: Json = {
+            "name": model.full_name,
+            "creation_timestamp": model.created_at,
+            "last_updated_timestamp": model.updated_at,
+            "user_id": model.created_by,
+            "tags": [{"key": k, "value": v} for k, v in sorted(model.tags.items())],
+            "aliases": [{"alias": a, "version": str(n)} for a, n in sorted(model.aliases.items())],
+        }
+        if model.comment is not None:
+            out["description"] = model.comment
+        return {"registered_model": out}
+
+    def get_version(self, req: Request) -> Json:
+        model, v = self._version(_arg(req, "name"), _arg(req, "version"))
+        out: Json = {
+            "name": model.full_name,
+            "version": str(v.version),
+            "creation_timestamp": v.created_at,
+            "last_updated_timestamp": v.updated_at,
+            "user_id": v.created_by,
+            "source": v.source,
+            "status": v.status,
+            "tags": [{"key": k, "value": val} for k, val in sorted(v.tags.items())],
+            "aliases": [a for a, n in sorted(model.aliases.items()) if n == v.version],
+        }
+        if v.run_id is not None:
+            out["run_id"] = v.run_id
+        if v.comment is not None:
+            out["description"] = v.comment
+        return {"model_version": out}
+
+    def set_model_tag(self, req: Request) -> Json:
+        model = self._model(require(req.body, "name"))
+        model.tags[require(req.body, "key")] = str(req.body.get("value") or "")
+        return {}
+
+    def delete_model_tag(self, req: Request) -> Json:
+        model = self._model(_arg(req, "name"))
+        key = _arg(req, "key")
+        if key not in model.tags:
+            raise not_found(f"Tag '{key}' does not exist on model '{model.full_name}'.")
+        del model.tags[key]
+        return {}
+
+    def set_version_tag(self, req: Request) -> Json:
+        _, v = self._version(require(req.body, "name"), require(req.body, "version", (str, int)))
+        v.tags[require(req.body, "key")] = str(req.body.get("value") or "")
+        return {}
+
+    def delete_version_tag(self, req: Request) -> Json:
+        model, v = self._version(_arg(req, "name"), _arg(req, "version"))
+        key = _arg(req, "key")
+        if key not in v.tags:
+            raise not_found(f"Tag '{key}' does not exist on version {v.version} of '{model.full_name}'.")
+        del v.tags[key]
+        return {}
+
+    def routes(self) -> list[Route]:
+        ml = "/api/2.0/mlflow/unity-catalog"
+        return [
+            Route("GET", f"{ml}/registered-models/get", self.get_model),
+            Route("GET", f"{ml}/model-versions/get", self.get_version),
+            Route("POST", f"{ml}/registered-models/set-tag", self.set_model_tag),
+            Route("DELETE", f"{ml}/registered-models/delete-tag", self.delete_model_tag),
+            Route("POST", f"{ml}/model-versions/set-tag", self.set_version_tag),
+            Route("DELETE", f"{ml}/model-versions/delete-tag", self.delete_version_tag),
+        ]
+
+
+def _arg(req: Request, name: str) -> str:
+    """MLflow's DELETE/GET calls carry their fields in the query string or the body, depending on the client."""
+    value = req.arg(name) or req.body.get(name)
+    if value is None or value == "":
+        raise ApiError(400, "INVALID_PARAMETER_VALUE", f"Missing value for required parameter '{name}'.")
+    return str(value)
