@@ -3,8 +3,8 @@
 A create or config update puts the new config in `pending_config` with
 `state.config_update = IN_PROGRESS`; after `Timings.endpoint_update` seconds the
 update completes (the config becomes current, NOT_UPDATING, READY) or fails
-(UPDATE_FAILED) when a served entity names a Unity Catalog model version that
-is missing or not READY. Writes while IN_PROGRESS are refused with 409.
+(UPDATE_FAILED) when a served entity names a model version that is missing or
+not READY. Writes while IN_PROGRESS are refused with 409.
 """
 
 from __future__ import annotations
@@ -163,7 +163,7 @@ class Serving:
         for ep in self.endpoints.values():
             self._advance(ep)
         listed = [ep.summary() for ep in sorted(self.endpoints.values(), key=lambda e: e.name)]
-        return {"endpoints": listed}
+        return {"endpoints": listed} if listed else {}
 
     def update_config(self, req: Request) -> Json:
         ep = self._writable(req.params["name"])
@@ -184,7 +184,7 @@ class Serving:
         for tag in add:
             ep.tags[tag["key"]] = tag.get("value")
         ep.updated_ms = self._clock.now_ms()
-        return {"tags": ep.tag_list()}
+        return {"tags": ep.tag_list()} if ep.tags else {}
 
     def put_ai_gateway(self, req: Request) -> Json:
         ep = self._writable(req.params["name"])
@@ -196,7 +196,7 @@ class Serving:
     def put_rate_limits(self, req: Request) -> Json:
         ep = self._writable(req.params["name"])
         ep.rate_limits = serving_gateway.legacy_rate_limits(optional(req.body, "rate_limits", list) or [])
-        return {"rate_limits": copy.deepcopy(ep.rate_limits)}
+        return {"rate_limits": copy.deepcopy(ep.rate_limits)} if ep.rate_limits else {}
 
     def routes(self) -> list[Route]:
         base = "/api/2.0/serving-endpoints"

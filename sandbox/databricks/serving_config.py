@@ -2,7 +2,8 @@
 
 `build` turns the body of a create or `update_config` into the config the
 endpoint stores: served entities with names, workloads and deployment states,
-and a traffic config.
+and a traffic config. The legacy `served_models` form is read into the same
+served entities.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ import copy
 import re
 from typing import Any
 
+from sandbox.databricks.catalog_objects import IDENT
 from sandbox.databricks.state import Json, invalid
 
 _ENTITY_NAME = re.compile(r"^[A-Za-z0-9_-]{1,63}$")
@@ -63,10 +65,14 @@ def build(body: Json, version: int, previous: Json | None, principal: str, now_m
 def _requested_entities(body: Json) -> Any:
     """The served entities of a request, reading the legacy `served_models` (model_name, model_version) as entities."""
     entities, models = body.get("served_entities"), body.get("served_models")
-    if entities is not None or not isinstance(models, list):
+    if entities is not None and models is not None:
+        raise invalid("Only one of served_entities and served_models can be specified.")
+    if models is None:
         return entities
+    if not isinstance(models, list):
+        raise invalid("served_models must be a list.")
     renamed = {"model_name": "entity_name", "model_version": "entity_version"}
-    return [{renamed.get(k, k): v for k, v in m.items()} for m in models if isinstance(m, dict)]
+    return [{renamed.get(k, k): v for k, v in m.items()} if isinstance(m, dict) else m for m in models]
 
 
 def _entities(body: Json, previous: Json | None, now_ms: int, principal: str) -> list[Json]:
@@ -110,11 +116,23 @@ def _check_entity(entity: Json) -> str:
         return re.sub(r"[.:]", "-", str(entity["external_model"].get("name", "")))
     if "entity_name" not in entity:
         raise invalid("Missing required field: served_entities.entity_name")
+    _check_entity_name(str(entity["entity_name"]))
     if "entity_version" not in entity:
         raise invalid(f"Missing required field: entity_version for entity '{entity['entity_name']}'")
     entity["entity_version"] = str(entity["entity_version"])
     _workload(entity)
     return f"{str(entity['entity_name']).split('.')[-1]}-{entity['entity_version']}"
+
+
+def _check_entity_name(name: str) -> None:
+    """A name without dots is a workspace-registry model; a dotted one is Unity Catalog's and has three parts."""
+    parts = name.split(".")
+    if len(parts) == 1 or (len(parts) == 3 and all(IDENT.match(p) for p in parts)):
+        return
+    raise invalid(
+        f"Invalid entity_name '{name}': a Unity Catalog model must be given by its full name "
+        "catalog_name.schema_name.model_name."
+    )
 
 
 def _workload(entity: Json) -> None:

@@ -13,14 +13,20 @@ from databricks.sdk.service.serving import (
     AiGatewayRateLimitKey,
     AiGatewayRateLimitRenewalPeriod,
     AiGatewayUsageTrackingConfig,
+    ApiKeyAuth,
+    CustomProviderConfig,
     EndpointCoreConfigInput,
     EndpointStateConfigUpdate,
     EndpointStateReady,
     EndpointTag,
+    ExternalModel,
+    ExternalModelProvider,
+    OpenAiConfig,
     RateLimit,
     RateLimitRenewalPeriod,
     Route,
     ServedEntityInput,
+    ServedModelInput,
     ServedModelStateDeployment,
     ServingEndpointDetailed,
     ServingModelWorkloadType,
@@ -233,3 +239,144 @@ def test_invalid_requests_are_refused(
     with pytest.raises(InvalidParameterValue, match=message) as caught:
         w.serving_endpoints.create(name, config=cfg)
     assert caught.value.error_code == "INVALID_PARAMETER_VALUE"
+
+
+def test_legacy_served_models_read_back_in_both_forms(emu: Emulator, w: WorkspaceClient, wait_for: Any) -> None:
+    emu.seed_model_version(MODEL, source="models:/m-1")
+    legacy = ServedModelInput(scale_to_zero_enabled=True, model_name=MODEL, model_version="1", workload_size="Small")
+    created = w.serving_endpoints.create(
+        "fraud", config=EndpointCoreConfigInput(name="fraud", served_models=[legacy])
+    ).response
+    assert created.pending_config.served_models[0].model_name == MODEL
+    assert created.pending_config.served_entities[0].entity_name == MODEL
+    ep = wait_for(lambda: w.serving_endpoints.get("fraud"), settled)
+    [model] = ep.config.served_models
+    [entity] = ep.config.served_entities
+    assert (model.name, model.model_name, model.model_version) == ("fraud_detector-1", MODEL, "1")
+    assert (entity.name, entity.entity_name, entity.entity_version) == ("fraud_detector-1", MODEL, "1")
+    assert model.scale_to_zero_enabled is entity.scale_to_zero_enabled is True
+    assert model.state.deployment == ServedModelStateDeployment.DEPLOYMENT_READY
+    [route] = ep.config.traffic_config.routes
+    assert route.served_model_name == route.served_entity_name == "fraud_detector-1"
+    [listed] = w.serving_endpoints.list()
+    assert listed.config.served_models[0].model_name == MODEL
+    assert listed.config.served_entities[0].entity_name == MODEL
+
+
+def test_served_entities_also_read_back_as_served_models(
+    w: WorkspaceClient, ready_endpoint: ServingEndpointDetailed
+) -> None:
+    [model] = ready_endpoint.config.served_models
+    assert (model.name, model.model_name, model.model_version) == ("champion", MODEL, "1")
+    assert model.workload_size == "Small"
+
+
+def test_served_entities_and_served_models_together_are_refused(emu: Emulator, w: WorkspaceClient) -> None:
+    emu.seed_model_version(MODEL, source="models:/m-1")
+    both = EndpointCoreConfigInput(
+        name="fraud",
+        served_entities=[entity("1", "a")],
+        served_models=[ServedModelInput(scale_to_zero_enabled=False, model_name=MODEL, model_version="1", name="b")],
+    )
+    with pytest.raises(InvalidParameterValue, match="served_entities and served_models"):
+        w.serving_endpoints.create("fraud", config=both)
+
+
+def external(**openai: Any) -> ServedEntityInput:
+    return ServedEntityInput(
+        name="chat",
+        external_model=ExternalModel(
+            provider=ExternalModelProvider.OPENAI,
+            name="gpt-4o-mini",
+            task="llm/v1/chat",
+            openai_config=OpenAiConfig(openai_api_base="https://api.example.com/v1", **openai),
+        ),
+    )
+
+
+def test_plaintext_secrets_are_never_read_back(w: WorkspaceClient, wait_for: Any) -> None:
+    custom = ServedEntityInput(
+        name="custom",
+        external_model=ExternalModel(
+            provider=ExternalModelProvider.CUSTOM,
+            name="in-house",
+            task="llm/v1/chat",
+            custom_provider_config=CustomProviderConfig(
+                custom_provider_url="https://llm.example.com",
+                api_key_auth=ApiKeyAuth(key="X-Api-Key", value_plaintext="custom-secret-123"),
+            ),
+        ),
+        burst_scaling_enabled=True,
+    )
+    chat = external(openai_api_key_plaintext="sk-secret-456", microsoft_entra_client_secret_plaintext="entra-789")
+    routes = [
+        Route(served_entity_name="chat", traffic_percentage=50),
+        Route(served_entity_name="custom", traffic_percentage=50),
+    ]
+    body = EndpointCoreConfigInput(
+        name="llm", served_entities=[chat, custom], traffic_config=TrafficConfig(routes=routes)
+    )
+    created = w.serving_endpoints.create("llm", config=body).response
+    wait_for(lambda: w.serving_endpoints.get("llm"), settled)
+    got = w.api_client.do("GET", "/api/2.0/serving-endpoints/llm")
+    assert isinstance(got, dict)
+    assert "served_models" not in got["config"]  # the legacy form cannot express an external model
+    raw = [created.as_dict(), got, w.api_client.do("GET", "/api/2.0/serving-endpoints")]
+    for answer in raw:
+        text = str(answer)
+        for secret in ("custom-secret-123", "sk-secret-456", "entra-789", "_plaintext", "burst_scaling_enabled"):
+            assert secret not in text
+    ep = w.serving_endpoints.get("llm")
+    served = {e.name: e for e in ep.config.served_entities}
+    assert served["chat"].external_model.openai_config.openai_api_base == "https://api.example.com/v1"
+    assert served["custom"].external_model.custom_provider_config.api_key_auth.key == "X-Api-Key"
+
+
+def test_a_new_plaintext_key_is_a_change_of_the_served_entity(w: WorkspaceClient, wait_for: Any) -> None:
+    w.serving_endpoints.create(
+        "llm", config=EndpointCoreConfigInput(name="llm", served_entities=[external(openai_api_key_plaintext="k1")])
+    )
+    wait_for(lambda: w.serving_endpoints.get("llm"), settled)
+    same = w.serving_endpoints.update_config("llm", served_entities=[external(openai_api_key_plaintext="k1")]).response
+    assert same.pending_config.served_entities[0].state.deployment == ServedModelStateDeployment.DEPLOYMENT_READY
+    wait_for(lambda: w.serving_endpoints.get("llm"), settled)
+    rotated = w.serving_endpoints.update_config("llm", served_entities=[external(openai_api_key_plaintext="k2")])
+    state = rotated.response.pending_config.served_entities[0].state
+    assert state.deployment == ServedModelStateDeployment.DEPLOYMENT_CREATING
+
+
+@pytest.mark.parametrize("name", ["risk.fraud_detector", "main.risk.fraud.detector", "main..fraud", "main.risk .x"])
+def test_a_dotted_entity_name_must_be_a_full_unity_catalog_name(w: WorkspaceClient, name: str) -> None:
+    bad = ServedEntityInput(entity_name=name, entity_version="1")
+    with pytest.raises(InvalidParameterValue, match=r"catalog_name\.schema_name\.model_name") as caught:
+        w.serving_endpoints.create("fraud", config=config(bad))
+    assert caught.value.error_code == "INVALID_PARAMETER_VALUE"
+    with pytest.raises(NotFound):
+        w.serving_endpoints.get("fraud")
+
+
+def test_a_workspace_registry_model_fails_to_deploy(w: WorkspaceClient, wait_for: Any) -> None:
+    w.serving_endpoints.create("ads", config=config(ServedEntityInput(entity_name="ads1", entity_version="1")))
+    ep = wait_for(lambda: w.serving_endpoints.get("ads"), settled)
+    assert ep.state.config_update == EndpointStateConfigUpdate.UPDATE_FAILED
+    failed = ep.config.served_entities[0].state
+    assert failed.deployment == ServedModelStateDeployment.DEPLOYMENT_FAILED
+    assert "workspace model registry" in failed.deployment_state_message
+
+
+def test_a_refused_config_uses_no_config_version(
+    w: WorkspaceClient, ready_endpoint: ServingEndpointDetailed, wait_for: Any
+) -> None:
+    with pytest.raises(InvalidParameterValue):
+        w.serving_endpoints.update_config("fraud", served_entities=[entity("2", workload_size="Huge")])
+    assert (
+        w.serving_endpoints.update_config("fraud", served_entities=[entity("2")]).response.pending_config.config_version
+        == 2
+    )
+
+
+def test_empty_lists_are_left_out(w: WorkspaceClient, ready_endpoint: ServingEndpointDetailed) -> None:
+    w.serving_endpoints.patch("fraud", add_tags=[EndpointTag(key="team", value="risk")])
+    assert w.api_client.do("PATCH", "/api/2.0/serving-endpoints/fraud/tags", body={"delete_tags": ["team"]}) == {}
+    w.serving_endpoints.delete("fraud")
+    assert w.api_client.do("GET", "/api/2.0/serving-endpoints") == {}
