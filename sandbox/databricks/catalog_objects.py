@@ -1,4 +1,8 @@
-"""Unity Catalog objects as the emulator stores them and the API renders them, and their names."""
+"""Unity Catalog objects as the emulator stores them and the API renders them, and their names.
+
+Renderings follow proto3 JSON: an empty list (a table without columns, a model
+without aliases) is left out, not sent as `[]`.
+"""
 
 from __future__ import annotations
 
@@ -72,8 +76,9 @@ class Table:
             "updated_by": self.owner,
             "metastore_id": METASTORE_ID,
             "storage_location": f"s3://emulator-metastore/tables/{self.table_id}",
-            "columns": [dict(c) for c in self.columns],
         }
+        if self.columns:
+            out["columns"] = [dict(c) for c in self.columns]
         return out
 
 
@@ -141,7 +146,7 @@ class Model:
         }
         if self.comment is not None:
             out["comment"] = self.comment
-        if include_aliases:
+        if include_aliases and self.aliases:
             out["aliases"] = self.alias_list()
         return out
 
@@ -166,6 +171,6 @@ class Model:
             out["run_id"] = v.run_id
         if v.comment is not None:
             out["comment"] = v.comment
-        if include_aliases:
-            out["aliases"] = self.alias_list(v.version)
+        if include_aliases and (aliases := self.alias_list(v.version)):
+            out["aliases"] = aliases
         return out

@@ -85,12 +85,14 @@ class RegisteredModels:
     def version_problem(self, entity_name: str, entity_version: str | None) -> str | None:
         """Why a served entity cannot be deployed, or None when it can.
 
-        Only three-level (Unity Catalog) names are checked; `system.*` models
-        (foundation models) and two-level workspace-registry names are accepted.
+        `system.*` models (foundation models) are always there. A name without dots
+        is a workspace-registry model, and the emulator has no workspace registry.
         """
         parts = entity_name.lower().split(".")
-        if len(parts) != 3 or parts[0] == "system":
+        if parts[0] == "system":
             return None
+        if len(parts) == 1:
+            return f"Registered model '{entity_name}' does not exist in the workspace model registry."
         model = self.models.get(entity_name.lower())
         if model is None:
             return f"Registered model '{entity_name}' does not exist."
@@ -150,8 +152,8 @@ class RegisteredModels:
         full = f"{catalog}.{schema}.{name}"
         if full in self.models:
             raise already_exists(f"Routine or Model '{full}' already exists.")
-        owner = optional(body, "owner", str) or req.principal
-        return self._add_model(catalog, schema, name, owner, comment).info(include_aliases=False)
+        # `owner` is not honoured on create: the caller owns the new model (an update can change it).
+        return self._add_model(catalog, schema, name, req.principal, comment).info(include_aliases=False)
 
     def get_model(self, req: Request) -> Json:
         return self._model(req.params["full_name"]).info(include_aliases=req.flag("include_aliases"))
@@ -170,7 +172,7 @@ class RegisteredModels:
             if (not catalog or m.parts[0] == catalog) and (not schema or m.parts[1] == schema)
         ]
         items, token = page(matching, req.arg("page_token"), size)
-        out: Json = {"registered_models": items}
+        out: Json = {"registered_models": items} if items else {}
         if token:
             out["next_page_token"] = token
         return out
@@ -248,7 +250,7 @@ class RegisteredModels:
             for v in sorted(model.versions.values(), key=lambda v: -v.version)
         ]
         items, token = page(listed, req.arg("page_token"), size)
-        out: Json = {"model_versions": items}
+        out: Json = {"model_versions": items} if items else {}
         if token:
             out["next_page_token"] = token
         return out

@@ -131,3 +131,26 @@ def test_tables_and_schemas(w: WorkspaceClient, emu: Emulator) -> None:
     with pytest.raises(NotFound) as caught:
         w.tables.get("main.risk.fraud_payload")
     assert caught.value.error_code == "TABLE_DOES_NOT_EXIST"
+
+
+def test_create_ignores_owner_the_caller_owns_the_model(emu: Emulator, w: WorkspaceClient) -> None:
+    emu.seed_schema("main.risk")
+    created = w.registered_models.create(
+        catalog_name="main", schema_name="risk", name="fraud", owner="someone-else@example.com"
+    )
+    assert created.owner == "emulator-user@example.com"
+    assert w.registered_models.get("main.risk.fraud").owner == "emulator-user@example.com"
+    assert w.registered_models.update("main.risk.fraud", owner="ml-team").owner == "ml-team"
+    assert w.registered_models.get("main.risk.fraud").owner == "ml-team"
+
+
+def test_empty_lists_are_left_out(emu: Emulator, w: WorkspaceClient) -> None:
+    emu.seed_schema("main.risk")
+    emu.seed_table("main.risk.bare")
+    assert "columns" not in w.api_client.do("GET", "/api/2.1/unity-catalog/tables/main.risk.bare")
+    assert w.api_client.do("GET", "/api/2.1/unity-catalog/models", query={"catalog_name": "main"}) == {}
+    w.registered_models.create(catalog_name="main", schema_name="risk", name="fresh")
+    model = w.api_client.do("GET", "/api/2.1/unity-catalog/models/main.risk.fresh", query={"include_aliases": "true"})
+    assert isinstance(model, dict)
+    assert "aliases" not in model
+    assert w.api_client.do("GET", "/api/2.1/unity-catalog/models/main.risk.fresh/versions") == {}
