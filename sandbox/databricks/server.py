@@ -9,8 +9,10 @@ it from the test's thread. Added latency and hangs wait outside it.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import threading
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping, Sequence
 from types import TracebackType
 
 from sandbox.databricks.admin import ADMIN, admin_routes
@@ -26,6 +28,17 @@ from sandbox.databricks.web import Answer, Call, WebServer
 
 DEFAULT_TOKEN = "dapi-emulator-token"  # noqa: S105 - the sandbox's documented default credential
 DEFAULT_USER = "emulator-user@example.com"
+
+
+@dataclasses.dataclass(frozen=True)
+class Exchange:
+    """One answer the emulated workspace gave (see `Emulator.recording`)."""
+
+    method: str
+    template: str | None
+    """The route's path template, None for a path no route serves."""
+    status: int
+    body: Json
 
 
 class Emulator:
@@ -59,6 +72,7 @@ class Emulator:
             workspace_id,
         )
         self.controls = Controls()
+        self._recordings: list[list[Exchange]] = []
         self._build_state()
         self.admin = Router(admin_routes(self, DEFAULT_USER))
         self._web = WebServer(host, port, self._respond)
@@ -159,15 +173,27 @@ class Emulator:
         with self._lock:
             self.controls.calls.clear()
 
+    @contextlib.contextmanager
+    def recording(self) -> Iterator[list[Exchange]]:
+        """Collects every answer the workspace gives while the block runs (not the admin API, not faults)."""
+        exchanges: list[Exchange] = []
+        with self._lock:
+            self._recordings.append(exchanges)
+        try:
+            yield exchanges
+        finally:
+            with self._lock:
+                self._recordings.remove(exchanges)
+
     def seed_schema(self, full_name: str) -> str:
         """Create a Unity Catalog schema; returns its `schema_id`."""
         with self._lock:
             return self.catalog.seed_schema(full_name, DEFAULT_USER).schema_id
 
-    def seed_table(self, full_name: str, columns: list[str | Json] | None = None) -> str:
+    def seed_table(self, full_name: str, columns: Sequence[str | Json] | None = None) -> str:
         """Create a table (and its schema); returns its `table_id`."""
         with self._lock:
-            return self.catalog.seed_table(full_name, DEFAULT_USER, columns).table_id
+            return self.catalog.seed_table(full_name, DEFAULT_USER, None if columns is None else list(columns)).table_id
 
     def seed_model_version(
         self,
@@ -225,7 +251,12 @@ class Emulator:
         if delay:
             await asyncio.sleep(delay)
         if fault is None:
-            return self._answer(self.router, call, path, query)
+            answer = self._answer(self.router, call, path, query)
+            exchange = Exchange(call.method, found[0].template if found else None, answer.status, answer.body)
+            with self._lock:
+                for exchanges in self._recordings:
+                    exchanges.append(exchange)
+            return answer
         if fault.status == DROP:
             return None
         error = fault.error()
