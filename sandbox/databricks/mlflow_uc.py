@@ -45,7 +45,7 @@ class MlflowUnityCatalog:
             "source": v.source,
             "status": v.status,
             "tags": [{"key": k, "value": val} for k, val in sorted(v.tags.items())],
-            "aliases": [a for a, n in sorted(model.aliases.items()) if n == v.version],
+            "aliases": [{"alias": a, "version": str(n)} for a, n in sorted(model.aliases.items()) if n == v.version],
         }
         if v.run_id is not None:
             out["run_id"] = v.run_id
