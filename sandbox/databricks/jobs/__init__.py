@@ -1,4 +1,4 @@
-"""Jobs API 2.0, 2.1 and 2.2: jobs (names are not unique) and their runs.
+"""Jobs API 2.0, 2.1 and 2.2: jobs (names are not unique), their runs, and continuous jobs.
 
 `service` answers the REST calls; `settings` validates and fills in what the service
 stores; `versions` shapes it as each API version shows it (`legacy`: 2.0's single-task

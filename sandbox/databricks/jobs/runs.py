@@ -1,4 +1,4 @@
-"""Job runs: their life cycle over the emulator clock.
+"""Job runs: their life cycle over the emulator clock, and the runs a continuous job keeps going.
 
 A run is PENDING for `Timings.run_pending` seconds, RUNNING for `Timings.run_running`,
 then TERMINATED with the result set by `set_run_result` (SUCCESS by default). Both the
@@ -21,6 +21,8 @@ _TERMINATION = {
 }
 _TASK_RUN_FIELDS = ("depends_on", "existing_cluster_id", "new_cluster", "job_cluster_key", "libraries")
 """Settings a task run shows besides its task type (`*_task`)."""
+CATCH_UP = 1000
+"""At most this many runs of a continuous job are made up for after a jump of the clock."""
 
 
 @dataclasses.dataclass
@@ -60,9 +62,11 @@ class Runs:
         settings: Json,
         creator: str,
         *,
+        trigger: str = "ONE_TIME",
+        at: float | None = None,
         overrides: Json | None = None,
     ) -> Run:
-        """A new run of a job with these settings, created now, its parameters resolved."""
+        """A new run of a job with these settings, created now (or `at`), its parameters resolved."""
         declared = {p["name"]: p.get("default") for p in settings.get("parameters") or []}
         given = overrides or {}
         self._numbers[job_id] = self._numbers.get(job_id, 0) + 1
@@ -70,11 +74,12 @@ class Runs:
             run_id=self._next_id,
             job_id=job_id,
             number_in_job=self._numbers[job_id],
-            created=self._clock.now(),
+            created=self._clock.now() if at is None else at,
             creator=creator,
             settings=copy.deepcopy(settings),
             job_parameters=[{"name": n, "default": d, "value": str(given.get(n, d))} for n, d in declared.items()],
             result=self.next_result,
+            trigger=trigger,
         )
         self._next_id += 1
         self.runs[run.run_id] = run
@@ -86,6 +91,9 @@ class Runs:
             raise invalid(f"Run {run_id} does not exist.")
         return run
 
+    def latest(self, job_id: int) -> Run | None:
+        return max((r for r in self.runs.values() if r.job_id == job_id), key=lambda r: r.run_id, default=None)
+
     def cancel(self, run: Run) -> None:
         if run.canceled_at is None and self.ends_at(run) > self._clock.now():
             run.canceled_at = self._clock.now()
@@ -94,8 +102,30 @@ class Runs:
         natural = run.created + self._timings.run_pending + self._timings.run_running
         return natural if run.canceled_at is None else min(natural, run.canceled_at)
 
+    def pending(self, run: Run) -> bool:
+        return self._clock.now() < min(run.created + self._timings.run_pending, self.ends_at(run))
+
     def active(self, run: Run) -> bool:
         return self._clock.now() < self.ends_at(run)
+
+    def keep_running(self, job_id: int, settings: Json, creator: str, since: float) -> None:
+        """The runs a continuous job started by itself since `since`: a new one whenever none is active."""
+        now = self._clock.now()
+        latest = self.latest(job_id)
+        at = since
+        if latest is not None:
+            if self.active(latest):
+                return
+            at = max(at, self.ends_at(latest))
+        cycle = self._timings.run_pending + self._timings.run_running
+        if cycle > 0:
+            due = int((now - at) / cycle) + 1
+            at += max(0, due - CATCH_UP) * cycle  # a long jump of the clock: only the last runs are made up
+        for _ in range(CATCH_UP):
+            end = self.ends_at(self.start(job_id, settings, creator, trigger="CONTINUOUS", at=at))
+            if end > now or end <= at:  # one is active, or runs take no time (one per call then)
+                return
+            at = end
 
     def view(self, run: Run) -> Json:
         """The run as 2.2 shows it (versions adjust it); arrays that would be empty are left out."""

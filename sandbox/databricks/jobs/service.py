@@ -1,6 +1,8 @@
 """The Jobs API's REST handlers, under `/api/2.0/jobs`, `/api/2.1/jobs` and `/api/2.2/jobs`.
 
-Jobs have numeric ids; names are not unique.
+Jobs have numeric ids; names are not unique. A continuous job that is not paused starts
+its runs by itself: whenever jobs are looked at, the runs it would have started by now
+are made (see `Runs.keep_running`).
 """
 
 from __future__ import annotations
@@ -14,6 +16,10 @@ from sandbox.databricks.jobs import settings as job_settings
 from sandbox.databricks.jobs.runs import Run, Runs
 from sandbox.databricks.state import ApiError, Clock, Json, Request, Route, Timings, int_param, invalid, optional, page
 
+_CONTINUOUS_BUSY = (
+    "A concurrent request to run the continuous job is already in progress. "
+    "Please wait for it to complete before issuing a new request."
+)
 _MAX_OFFSET = 1000
 
 
@@ -28,6 +34,8 @@ class Job:
     created_ms: int
     creator: str
     settings: Json
+    continuous_since: float | None = None
+    """When the job last became continuous and unpaused (None: it is not)."""
 
     @property
     def single_task(self) -> bool:
@@ -60,6 +68,19 @@ class Jobs:
             raise _job_missing(job_id)
         return job
 
+    def _store(self, job: Job, settings: Json) -> None:
+        """New settings; a continuous job's own runs start from the moment it is unpaused."""
+        if (settings.get("continuous") or {}).get("pause_status") != "UNPAUSED":
+            job.continuous_since = None
+        elif job.continuous_since is None:
+            job.continuous_since = self._clock.now()
+        job.settings = settings
+
+    def _keep_running(self) -> None:
+        for job in self.jobs.values():
+            if job.continuous_since is not None:
+                self.runs.keep_running(job.job_id, job.settings, job.creator, job.continuous_since)
+
     def _base(self, job: Job) -> Json:
         return {"job_id": job.job_id, "created_time": job.created_ms, "creator_user_name": job.creator}
 
@@ -72,7 +93,8 @@ class Jobs:
     # ---- jobs ----
 
     def create(self, version: str, req: Request) -> Json:
-        job = Job(self._next_job, self._clock.now_ms(), req.principal, self._normalised(req.body, version))
+        job = Job(self._next_job, self._clock.now_ms(), req.principal, {})
+        self._store(job, self._normalised(req.body, version))
         self._next_job += 1
         self.jobs[job.job_id] = job
         return {"job_id": job.job_id}
@@ -105,7 +127,7 @@ class Jobs:
         job = self._job(req.body.get("job_id"))
         if req.body.get("new_settings") is None:
             raise invalid("Missing required field: new_settings")
-        job.settings = self._normalised(req.body["new_settings"], version)
+        self._store(job, self._normalised(req.body["new_settings"], version))
         return {}
 
     def update(self, version: str, req: Request) -> Json:
@@ -115,7 +137,7 @@ class Jobs:
             current = legacy.to_single_task(current)  # 2.0 updates it in its own format
         new = optional(req.body, "new_settings", dict) or {}
         removed = optional(req.body, "fields_to_remove", list) or []
-        job.settings = self._normalised(job_settings.merged(current, new, removed), version)
+        self._store(job, self._normalised(job_settings.merged(current, new, removed), version))
         return {}
 
     def delete(self, version: str, req: Request) -> Json:
@@ -139,7 +161,16 @@ class Jobs:
         unknown = set(overrides) - declared
         if unknown:
             raise invalid(f"Job parameters not defined on the job: {', '.join(sorted(unknown))}")
-        run = self.runs.start(job.job_id, job.settings, req.principal, overrides=overrides)
+        trigger = "ONE_TIME"
+        if job.continuous_since is not None:
+            # Run now restarts an unpaused continuous job; its own start must have got going first.
+            latest = self.runs.latest(job.job_id)
+            if latest is not None and self.runs.pending(latest):
+                raise ApiError(409, "RESOURCE_CONFLICT", _CONTINUOUS_BUSY)
+            if latest is not None:
+                self.runs.cancel(latest)
+            trigger = "CONTINUOUS_RESTART"
+        run = self.runs.start(job.job_id, job.settings, req.principal, trigger=trigger, overrides=overrides)
         if token is not None:
             self.runs.tokens[token] = run.run_id
         return {"run_id": run.run_id, "number_in_job": run.number_in_job}
@@ -201,6 +232,7 @@ class Jobs:
 
     def _handler(self, version: str, operation: Callable[[str, Request], Json]) -> Callable[[Request], Json]:
         def handle(req: Request) -> Json:
+            self._keep_running()  # the runs continuous jobs started by now, before anything is read or changed
             return operation(version, req)
 
         return handle

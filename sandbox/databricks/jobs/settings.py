@@ -107,6 +107,9 @@ def _check_job(settings: Json) -> None:
         require(schedule, "quartz_cron_expression")
         require(schedule, "timezone_id")
         _pause_status(schedule)
+    continuous = optional(settings, "continuous", dict)
+    if continuous is not None:
+        _pause_status(continuous)
     runs = _integer(settings, "max_concurrent_runs")
     if runs is not None and not 0 <= runs <= 1000:
         raise invalid("max_concurrent_runs must be between 0 and 1000.")
