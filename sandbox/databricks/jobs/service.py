@@ -8,6 +8,7 @@ are made (see `Runs.keep_running`).
 from __future__ import annotations
 
 import dataclasses
+import datetime
 from collections.abc import Callable
 from typing import Any
 
@@ -59,7 +60,8 @@ class Jobs:
     # ---- helpers ----
 
     def _normalised(self, raw: Any, version: str) -> Json:
-        return job_settings.normalised(raw, version)
+        year = datetime.datetime.fromtimestamp(self._clock.now(), datetime.UTC).year
+        return job_settings.normalised(raw, version, year)
 
     def _job(self, value: Any) -> Job:
         job_id = int_param(value, "job_id")

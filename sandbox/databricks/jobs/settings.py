@@ -11,6 +11,7 @@ import re
 from typing import Any
 
 from sandbox.databricks.jobs import legacy
+from sandbox.databricks.quartz import cron_problem, timezone_problem
 from sandbox.databricks.state import ApiError, Json, invalid, optional, require
 
 KEYED_ARRAYS = {
@@ -25,14 +26,22 @@ LEGACY_MAX_TASKS = 100
 _TASK_KEY = re.compile(r"^[\w\-.]{1,100}$")
 # Map fields (proto3 `map<...>`): serialised without the key when empty, as empty arrays are.
 _MAP_FIELDS = frozenset({"tags", "base_parameters", "named_parameters", "spark_conf", "spark_env_vars", "custom_tags"})
+_CRON_HELP = (
+    "Databricks uses Quartz cron syntax, which is different from the standard cron syntax. "
+    "See http://www.quartz-scheduler.org/documentation/quartz-2.1.x/tutorials/crontrigger.html for more details."
+)
+_QUARTZ_LAST_YEAR = 2099
 
 
 def too_many_tasks() -> ApiError:
     return invalid("Resources with more than 100 tasks can only be handled by API 2.2 and above")
 
 
-def normalised(raw: Any, version: str) -> Json:
-    """The settings as stored: validated, in multi-task format, with the server's defaults filled in."""
+def normalised(raw: Any, version: str, year: int) -> Json:
+    """The settings as stored: validated, in multi-task format, with the server's defaults filled in.
+
+    `year` is the emulator clock's, for a schedule whose last year has passed.
+    """
     if not isinstance(raw, dict):
         raise invalid("Job settings must be an object.")
     settings = copy.deepcopy(raw)
@@ -41,7 +50,7 @@ def normalised(raw: Any, version: str) -> Json:
     settings = legacy.to_multi_task(settings) if version == "2.0" else settings
     if version != "2.0" and legacy.has_legacy_fields(settings):
         raise invalid(f"{legacy.named_fields(settings)}: the single-task format is only accepted by Jobs API 2.0.")
-    _check_job(settings)
+    _check_job(settings, year)
     tasks = _keyed(settings, "tasks")
     if len(tasks) > (MAX_TASKS if version == "2.2" else LEGACY_MAX_TASKS):
         raise invalid(f"A job can have at most {MAX_TASKS} tasks.") if version == "2.2" else too_many_tasks()
@@ -92,7 +101,7 @@ def without_empty(value: Any, key: str = "") -> Any:
     return value
 
 
-def _check_job(settings: Json) -> None:
+def _check_job(settings: Json, year: int) -> None:
     name = optional(settings, "name", str)
     if name is not None and len(name.encode()) > 4096:
         raise invalid("Job name must be at most 4096 bytes.")
@@ -104,15 +113,39 @@ def _check_job(settings: Json) -> None:
         raise invalid("triggers cannot be combined with schedule, continuous or trigger.")
     schedule = optional(settings, "schedule", dict)
     if schedule is not None:
-        require(schedule, "quartz_cron_expression")
-        require(schedule, "timezone_id")
-        _pause_status(schedule)
+        _check_schedule(schedule, year)
     continuous = optional(settings, "continuous", dict)
     if continuous is not None:
         _pause_status(continuous)
     runs = _integer(settings, "max_concurrent_runs")
     if runs is not None and not 0 <= runs <= 1000:
         raise invalid("max_concurrent_runs must be between 0 and 1000.")
+    _at_least(settings, "timeout_seconds", 0, "")
+
+
+def _check_schedule(schedule: Json, year: int) -> None:
+    expression = require(schedule, "quartz_cron_expression")
+    if cron_problem(expression) is not None:
+        raise invalid(f"Invalid quartz_cron_expression: {expression}. {_CRON_HELP}")
+    if _last_year(expression) < year:
+        raise invalid(f"The provided cron expression: {expression} will never fire.")
+    timezone = require(schedule, "timezone_id")
+    if timezone_problem(timezone) is not None:
+        raise invalid(f"Invalid timezone_id: {timezone}. It must be a Java time-zone id, such as UTC or Europe/Berlin.")
+    _pause_status(schedule)
+
+
+def _last_year(expression: str) -> int:
+    """The last year a (valid) expression names; only a seventh field limits it."""
+    fields = expression.split()
+    if len(fields) < 7:
+        return _QUARTZ_LAST_YEAR
+    last = 0
+    for item in fields[6].split(","):
+        if item == "*" or "/" in item:
+            return _QUARTZ_LAST_YEAR
+        last = max(last, int(item.rpartition("-")[2]))
+    return last
 
 
 def _pause_status(block: Json) -> None:
@@ -123,7 +156,7 @@ def _pause_status(block: Json) -> None:
 
 def _check_tasks(tasks: list[Json], clusters: set[str]) -> None:
     keys = {t["task_key"] for t in tasks}
-    for task in tasks:
+    for index, task in enumerate(tasks):
         if not _TASK_KEY.match(task["task_key"]):
             raise invalid(f"Invalid task_key '{task['task_key']}'.")
         for dep in task.get("depends_on") or []:
@@ -132,11 +165,21 @@ def _check_tasks(tasks: list[Json], clusters: set[str]) -> None:
         cluster = task.get("job_cluster_key")
         if cluster is not None and cluster not in clusters:
             raise invalid(f"Task {task['task_key']} refers to job cluster {cluster}, which does not exist.")
+        where = f"tasks[{index}]."
+        _at_least(task, "timeout_seconds", 0, where)
+        _at_least(task, "min_retry_interval_millis", 0, where)
+        _at_least(task, "max_retries", -1, where)  # -1 retries without limit
         task.setdefault("run_if", "ALL_SUCCESS")
         task.setdefault("timeout_seconds", 0)
         task.setdefault("email_notifications", {})
         if isinstance(task.get("notebook_task"), dict):
             task["notebook_task"].setdefault("source", "WORKSPACE")
+
+
+def _at_least(block: Json, field: str, lowest: int, where: str) -> None:
+    value = _integer(block, field)
+    if value is not None and value < lowest:
+        raise invalid(f"Invalid value for {where}{field}: {value}. It must be {lowest} or more.")
 
 
 def _integer(block: Json, field: str) -> int | None:
