@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import copy
 import dataclasses
 import threading
 from collections.abc import Iterator, Mapping, Sequence
@@ -252,10 +253,12 @@ class Emulator:
             await asyncio.sleep(delay)
         if fault is None:
             answer = self._answer(self.router, call, path, query)
-            exchange = Exchange(call.method, found[0].template if found else None, answer.status, answer.body)
             with self._lock:
-                for exchanges in self._recordings:
-                    exchanges.append(exchange)
+                if self._recordings:  # a copy: a handler may answer with state that changes later
+                    body = copy.deepcopy(answer.body)
+                    exchange = Exchange(call.method, found[0].template if found else None, answer.status, body)
+                    for exchanges in self._recordings:
+                        exchanges.append(exchange)
             return answer
         if fault.status == DROP:
             return None
