@@ -60,7 +60,9 @@ def drive_catalog(emu: Emulator, w: WorkspaceClient, raw: Raw) -> None:
     w.schemas.get("main.risk")
     w.tables.get(TABLE)
     w.tables.exists(TABLE)
+    list(w.registered_models.list(catalog_name="main", schema_name="risk"))  # none yet
     w.registered_models.create(catalog_name="main", schema_name="risk", name="fraud", comment="scores payments")
+    list(w.model_versions.list(MODEL))  # none yet
     emu.seed_model_version(MODEL, source="models:/m-1", run_id="r1", tags={"team": "risk"}, comment="first")
     emu.seed_model_version(MODEL, source="models:/m-2")
     list(w.registered_models.list(catalog_name="main", schema_name="risk"))
@@ -89,6 +91,10 @@ def drive_catalog(emu: Emulator, w: WorkspaceClient, raw: Raw) -> None:
 def drive_serving(emu: Emulator, w: WorkspaceClient) -> None:
     entity = serving.ServedEntityInput(entity_name=MODEL, entity_version="1", workload_size="Small")
     config = serving.EndpointCoreConfigInput(name="fraud", served_entities=[entity])
+    list(w.serving_endpoints.list())  # none yet
+    w.serving_endpoints.create("bare")  # no config, no tags
+    w.serving_endpoints.get("bare")
+    w.serving_endpoints.delete("bare")
     w.serving_endpoints.create("fraud", config=config, tags=[serving.EndpointTag(key="team", value="risk")])
     w.serving_endpoints.get("fraud")  # updating: pending_config is shown
     refused(lambda: w.serving_endpoints.patch("fraud", add_tags=[serving.EndpointTag(key="a", value="b")]))
@@ -136,6 +142,11 @@ def job_settings(name: str) -> dict[str, Any]:
 
 
 def drive_jobs(emu: Emulator, w: WorkspaceClient) -> None:
+    list(w.jobs.list())  # none yet
+    bare = w.jobs.create(name="bare").job_id or 0  # no tasks, no tags, no parameters
+    w.jobs.get(bare)
+    list(w.jobs.list_runs(job_id=bare))  # none yet
+    w.jobs.delete(bare)
     settings = jobs.JobSettings.from_dict(job_settings("retrain"))
     job_id = w.jobs.create(
         name=settings.name,
@@ -199,12 +210,14 @@ def drive_monitors(emu: Emulator, w: WorkspaceClient) -> None:
         slicing_exprs=["model_id"],
     )
     monitor = dataquality.Monitor(object_type="table", object_id=table_id, data_profiling_config=config)
+    list(w.data_quality.list_monitor())  # none yet
     w.data_quality.create_monitor(monitor)
     w.data_quality.get_monitor("table", table_id)
     refused(lambda: w.data_quality.create_refresh("table", table_id, dataquality.Refresh("table", table_id)))
     emu.advance_clock(LATER)
     list(w.data_quality.list_monitor())
     w.data_quality.update_monitor("table", table_id, monitor, "data_profiling_config.schedule")
+    list(w.data_quality.list_refresh("table", table_id))  # none yet
     refresh = w.data_quality.create_refresh("table", table_id, dataquality.Refresh("table", table_id))
     emu.advance_clock(LATER)
     w.data_quality.get_refresh("table", table_id, refresh.refresh_id or 0)
@@ -236,6 +249,7 @@ def drive_legacy_monitors(emu: Emulator, w: WorkspaceClient) -> None:
     monitors.update(
         "main.risk.legacy", output_schema_name="main.risk_monitoring", inference_log=log, slicing_exprs=["model_id"]
     )
+    monitors.list_refreshes("main.risk.legacy")  # none yet
     refresh = monitors.run_refresh("main.risk.legacy")
     emu.advance_clock(LATER)
     monitors.get_refresh("main.risk.legacy", refresh.refresh_id or 0)
