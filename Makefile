@@ -1,7 +1,8 @@
 # The two commands a new user needs:
 #   make sandbox   bring everything up locally and show it working
 #   make test      run every test (lint, types, unit, integration, end-to-end)
-# Each installs what it needs: a virtualenv in .venv and the API server binaries in .cache/.
+# Each installs what it needs: a virtualenv in .venv, and in .cache/ the API server binaries and the
+# Go SDK contract program.
 
 PYTHON ?= python3
 VENV := .venv
@@ -23,6 +24,7 @@ install: $(STAMP)
 
 binaries:
 	bash tests/cluster/build.sh
+	bash tests/contract/go/build.sh
 
 lint: install
 	$(BIN)/ruff check controller sandbox tests benchmarks
