@@ -249,6 +249,23 @@ class LocalCluster:
         if self._remove_work_dir:
             shutil.rmtree(self.work_dir, ignore_errors=True)
 
+    def stop_apiserver(self) -> None:
+        """Kill kube-apiserver alone, as in an API server crash; etcd keeps the cluster's data."""
+        process = next((p for p in self._processes if p.name == "kube-apiserver"), None)
+        if process is None:
+            raise ClusterError("kube-apiserver is not running")
+        self._processes.remove(process)
+        process.popen.kill()
+        process.popen.wait()
+        process.log.close()
+
+    def start_apiserver(self) -> None:
+        """Start kube-apiserver again on the same port and etcd; return when it reports ready."""
+        if any(p.name == "kube-apiserver" for p in self._processes):
+            raise ClusterError("kube-apiserver is already running")
+        self._launch("kube-apiserver", self._apiserver_command(), self.apiserver_log)
+        self._wait_until_ready()
+
     def service_account_kubeconfig(
         self, namespace: str, name: str, path: Path, *, duration_seconds: int = 3600
     ) -> Path:

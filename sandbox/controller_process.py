@@ -50,6 +50,11 @@ class ControllerProcess:
     def running(self) -> bool:
         return self._process is not None and self._process.poll() is None
 
+    @property
+    def exit_code(self) -> int | None:
+        """How the process ended by itself; None while it runs or once `stop()`/`kill()` ended it."""
+        return self._process.poll() if self._process is not None else None
+
     def start(self) -> Self:
         command = [
             self.python,
