@@ -27,7 +27,7 @@ def run(
     """Run until stopped. Watches the given namespaces, or all of them when none are given.
 
     With a Lease, reconciling starts only once this replica leads, and stops (exit code 1, so
-    the pod restarts as a standby) if it ever loses the Lease.
+    the pod restarts as a standby) if it ever loses the Lease or its election fails.
     """
     kopf.configure(
         verbose=verbose,
@@ -42,7 +42,8 @@ def run(
     leadership = Leadership(lease, on_lost=stop.set) if lease else None
     if leadership is not None:
         leadership.start()
-        leadership.wait_until_leading()
+        if not leadership.wait_until_leading():
+            return 1  # the election failed before this replica led: restart and campaign again
     logging.getLogger(__name__).info("starting; handlers from %s", operator.__name__)
     try:
         asyncio.run(
