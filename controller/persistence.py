@@ -59,7 +59,10 @@ class DigestDiffBaseStorage(kopf.AnnotationsDiffBaseStorage):
         old: dict[str, Any] = {}
         for part, digest in digests.items():
             value = current.get(part)
-            old[part] = value if part in current and _digest(value) == digest else f"sha256:{digest}"
+            # A stand-in is a mapping like the parts it replaces: kopf reads `metadata` of the old essence
+            # as one (to drop its own progress annotations), and nothing the user writes can equal it.
+            stand_in = {f"{self.prefix}/{DIGEST_KEY}": f"sha256:{digest}"}
+            old[part] = value if part in current and _digest(value) == digest else stand_in
         return cast(kopf.BodyEssence, old)
 
     def store(self, *, body: kopf.Body, patch: kopf.Patch, essence: kopf.BodyEssence) -> None:

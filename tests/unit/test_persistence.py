@@ -122,6 +122,23 @@ def test_create_then_spec_updates_fire_the_update_handler_and_nothing_else_does(
     assert _cycle(obj)[:2] == ("noop", [])
 
 
+def test_metadata_changes_on_an_object_with_labels_leave_spec_changes_detected() -> None:
+    # What Argo CD does: the object has labels, then gets a tracking annotation and another label.
+    _, _, obj = _cycle(_mljob(labels={"team": "risk"}))
+    for edit in (
+        lambda o: o["metadata"].setdefault("annotations", {}).update({"argocd.argoproj.io/tracking-id": "app:x"}),
+        lambda o: o["metadata"]["labels"].update({"app.kubernetes.io/instance": "app"}),
+    ):
+        edited = copy.deepcopy(obj)
+        edit(edited)
+        reason, fired, obj = _cycle(edited)
+        assert (reason, fired) == ("update", [])
+        assert _cycle(obj)[:2] == ("noop", [])
+    edited = copy.deepcopy(obj)
+    edited["spec"]["settings"]["name"] = "renamed"
+    assert _cycle(edited)[:2] == ("update", ["updated/spec"])
+
+
 def test_a_restarted_controller_resumes_unchanged_objects_and_updates_changed_ones() -> None:
     obj = _cycle(_mljob())[2]
     assert _cycle(obj, initial=True)[:2] == ("resume", ["resumed"])
