@@ -124,6 +124,15 @@ class Leadership:
         except ApiException as exc:
             logger.warning("could not release Lease %s/%s: %s", namespace, name, exc.reason)
 
+    def end_process(self) -> None:
+        """Exit 1 at once, logs flushed, once kopf stopped after losing the Lease.
+
+        Interpreter teardown would race this module's threads, still asleep or inside a call; it was
+        seen ending the process with SIGABRT instead (CPython ends daemon threads with pthread_exit).
+        """
+        logging.shutdown()
+        self._exit_process(1)
+
     def renewed(self, began: float) -> None:
         """The election holds the Lease as of `began` (monotonic), when its successful attempt started."""
         self._renewal_began = began

@@ -58,7 +58,9 @@ def run(
     finally:
         if leadership is not None:
             leadership.release()
-    return 1 if leadership is not None and leadership.lost.is_set() else 0
+    if leadership is not None and leadership.lost.is_set():
+        leadership.end_process()  # exit code 1
+    return 0
 
 
 async def _operate(
