@@ -31,6 +31,7 @@ class NotUsable(Exception):
         super().__init__(outcome.ready.message)
         self.outcome = outcome
 
+
 Ref = tuple[str, str]
 """A dependency in the resource's namespace: (plural of its kind, name)."""
 
