@@ -50,11 +50,6 @@ def react(exc: errors.ExternalError) -> Reaction:
     return Reaction(c.EXTERNAL_UNAVAILABLE, message, UNAVAILABLE_RETRY_SECONDS)
 
 
-def is_refusal(exc: errors.ExternalError) -> bool:
-    """Whether the error refuses one request (the reconcile goes on) rather than the connection."""
-    return isinstance(exc, REFUSALS)
-
-
 def escaped(exc: errors.ExternalError) -> Outcome:
     """The Outcome for a client error no reconcile caught: status and a warning Event, never a bare traceback."""
     reaction = react(exc)

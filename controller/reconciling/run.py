@@ -13,13 +13,12 @@ conditions the same way for every kind:
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 from controller.clients import errors
-from controller.reconciling.errors import react
+from controller.reconciling.errors import REFUSALS, react
 from controller.status import conditions as c
 from controller.status.outcome import Note, Outcome
 
@@ -94,17 +93,9 @@ class Run:
         """Run one write; a refusal is recorded (None is returned) instead of stopping the reconcile."""
         try:
             return action()
-        except (errors.Rejected, errors.NotFound, errors.AlreadyExists) as exc:
+        except REFUSALS as exc:
             self.refused(exc, context=context)
             return None
-
-    @contextmanager
-    def part(self, context: str = "") -> Iterator[None]:
-        """A block whose refusal is recorded like `attempt`'s."""
-        try:
-            yield
-        except (errors.Rejected, errors.NotFound, errors.AlreadyExists) as exc:
-            self.refused(exc, context=context)
 
     def failed(
         self,

@@ -54,8 +54,7 @@ def register(kind: Kind[Any, Any, Any]) -> None:
             logger=logger,
             failure=f"deleting {kind.external_name(resource)} failed",
             run=lambda: kind.remove(resource),
-        )
-        handling.forget(body.meta)
+        )  # forgets the resource's bookkeeping once the delete is done
         DEPENDENTS.forget(resource.uid)
         if kind.publishes is not None:
             DEPENDENTS.withdraw((kind.publishes.plural, resource.namespace, resource.name))
