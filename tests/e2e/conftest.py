@@ -127,6 +127,21 @@ def workspace_manifest(name: str, tracking_uri: str) -> dict[str, object]:
     }
 
 
+def adopted_model(name: str, registered: str, *, champion: int = 1, workspace: str = "dbx") -> dict[str, object]:
+    """An MLModel taking over an existing registered model, with alias `champion` on a version."""
+    return {
+        "apiVersion": "mlops.gitops.dev/v1alpha1",
+        "kind": "MLModel",
+        "metadata": {"name": name},
+        "spec": {
+            "workspaceRef": {"name": workspace},
+            "registeredName": registered,
+            "adopt": True,
+            "aliases": {"champion": champion},
+        },
+    }
+
+
 def _install_crds(kubeconfig: Path) -> None:
     admin = Kubectl(kubeconfig)
     admin("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))

@@ -9,7 +9,7 @@ import pytest
 
 from sandbox.controller_process import ControllerProcess
 from sandbox.databricks import Emulator
-from tests.e2e.conftest import CONTROLLER_NAMESPACE
+from tests.e2e.conftest import CONTROLLER_NAMESPACE, adopted_model
 from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -63,17 +63,5 @@ def _uc_model(kubectl: Kubectl, emulator: Emulator, schema: str, name: str) -> s
     resource = f"{name}-{uuid.uuid4().hex[:4]}"
     registered = f"main.{schema}.{name}"
     emulator.seed_model_version(registered, source=f"models:/m-{name}", run_id=f"run-{name}")
-    kubectl.apply(
-        {
-            "apiVersion": "mlops.gitops.dev/v1alpha1",
-            "kind": "MLModel",
-            "metadata": {"name": resource},
-            "spec": {
-                "workspaceRef": {"name": "dbx"},
-                "registeredName": registered,
-                "adopt": True,
-                "aliases": {"champion": 1},
-            },
-        }
-    )
+    kubectl.apply(adopted_model(resource, registered))
     return resource

@@ -21,7 +21,7 @@ import pytest
 from sandbox.cluster import BUILD_COMMAND, LocalCluster, missing_binaries
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from tests.e2e.chart import Release
-from tests.e2e.conftest import DRIFT_INTERVAL, EXISTING_CLUSTER
+from tests.e2e.conftest import DRIFT_INTERVAL, EXISTING_CLUSTER, adopted_model
 from tests.e2e.replicas import Lease, Replica, one_leader
 from tests.support import REPO, Kubectl, wait_until
 
@@ -141,19 +141,7 @@ def _models(kubectl: Kubectl, emulator: Emulator) -> None:
         registered = _registered(model)
         for version in (1, 2):
             emulator.seed_model_version(registered, source=f"models:/m-{model}-{version}", run_id=f"run-{version}")
-        kubectl.apply(
-            {
-                "apiVersion": "mlops.gitops.dev/v1alpha1",
-                "kind": "MLModel",
-                "metadata": {"name": model},
-                "spec": {
-                    "workspaceRef": {"name": "dbx"},
-                    "registeredName": registered,
-                    "adopt": True,
-                    "aliases": {"champion": 1},
-                },
-            }
-        )
+        kubectl.apply(adopted_model(model, registered))
 
 
 def _change(kubectl: Kubectl, emulator: Emulator, replicas: list[Replica], *, version: int) -> tuple[int, list[str]]:

@@ -7,6 +7,7 @@ import time
 import pytest
 
 from sandbox.databricks import Emulator
+from tests.e2e.conftest import adopted_model
 from tests.support import Kubectl
 
 pytestmark = pytest.mark.e2e
@@ -17,17 +18,7 @@ WATCH_SECONDS = 12  # four drift intervals of the test Workspace
 
 
 def _model(name: str, version: int) -> dict[str, object]:
-    return {
-        "apiVersion": "mlops.gitops.dev/v1alpha1",
-        "kind": "MLModel",
-        "metadata": {"name": name},
-        "spec": {
-            "workspaceRef": {"name": "dbx"},
-            "registeredName": f"main.evidence.{name.replace('-', '_')}",
-            "adopt": True,
-            "aliases": {"champion": version},
-        },
-    }
+    return adopted_model(name, f"main.evidence.{name.replace('-', '_')}", champion=version)
 
 
 def test_resources_keep_reconciling_while_the_workspace_check_fails(
