@@ -108,7 +108,7 @@ def load_example(relative: str) -> list[dict[str, Any]]:
 
 def metric_samples(port: int, metric: str) -> list[tuple[dict[str, str], float]]:
     """The samples of one metric on a controller's /metrics endpoint (waiting while the controller starts)."""
-    text = wait_until(lambda: _scrape(port), timeout=30, what=f"metrics on port {port}")
+    text = wait_until(lambda: scrape_metrics(port), timeout=30, what=f"metrics on port {port}")
     return [
         (sample.labels, sample.value)
         for family in text_string_to_metric_families(text)
@@ -122,7 +122,8 @@ def metric_sum(port: int, metric: str, **labels: str) -> float:
     return sum(value for found, value in metric_samples(port, metric) if labels.items() <= found.items())
 
 
-def _scrape(port: int) -> str | None:
+def scrape_metrics(port: int) -> str | None:
+    """A controller's /metrics page, or None while it does not answer."""
     try:
         with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
             return str(response.read().decode())

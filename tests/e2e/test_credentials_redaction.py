@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import json
 import socket
-import urllib.request
 import uuid
 from dataclasses import dataclass, field
 from functools import partial
@@ -23,7 +22,7 @@ from sandbox.controller_process import ControllerProcess
 from sandbox.databricks import Emulator
 from sandbox.mlflow_server import MlflowServer
 from tests.e2e.refusing_server import RefusingServer
-from tests.support import Kubectl, wait_until
+from tests.support import Kubectl, scrape_metrics, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -117,14 +116,6 @@ def _events(kubectl: Kubectl, name: str, reason: str) -> list[dict[str, Any]]:
     return [event for event in kubectl.events(name) if event.get("reason") == reason]
 
 
-def _scrape(port: int) -> str | None:
-    try:
-        with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as response:
-            return str(response.read().decode())
-    except OSError:
-        return None
-
-
 @pytest.mark.parametrize("log_format", ["text", "json"])
 def test_no_credential_reaches_status_events_logs_or_metrics(
     log_format: str,
@@ -170,7 +161,7 @@ def test_no_credential_reaches_status_events_logs_or_metrics(
         sinks = {
             "resources": kubectl("get", "mlops", "-o", "yaml").stdout,
             "events": kubectl("get", "events", "-o", "yaml").stdout,
-            "metrics": wait_until(lambda: _scrape(ours.metrics_port), timeout=30, what="the metrics endpoint"),
+            "metrics": wait_until(lambda: scrape_metrics(ours.metrics_port), timeout=30, what="the metrics endpoint"),
         }
         kubectl("patch", "mlmodel", "m", "--type=merge", "-p", '{"metadata": {"finalizers": null}}')
     sinks[f"{log_format} log"] = ours.log()
