@@ -20,6 +20,7 @@ from databricks.sdk.service.serving import (
 
 from controller.clients import errors
 from controller.clients.databricks import translated_errors
+from controller.kinds.servingendpoint.health import EntityHealth, parse_export
 from controller.kinds.servingendpoint.observed import (
     NOT_UPDATING,
     Json,
@@ -95,6 +96,16 @@ class DatabricksServing:
         except errors.NotFound:
             return None
         return found.status.value if found.status else "UNKNOWN"
+
+    def endpoint_health(self, name: str) -> dict[str, EntityHealth]:
+        """Each served entity's last minute, from the metrics export; NotFound when the endpoint is missing."""
+        with translated_errors():
+            contents = self._w.serving_endpoints.export_metrics(name).contents
+            text = contents.read().decode() if contents else ""
+        try:  # outside translated_errors, which takes a ValueError for a configuration error
+            return parse_export(text)
+        except ValueError as exc:
+            raise errors.Unavailable(f"Databricks answered a metrics export that does not parse: {exc}") from exc
 
     def endpoint_url(self, name: str) -> str:
         return f"{(self._w.config.host or '').rstrip('/')}/ml/endpoints/{urllib.parse.quote(name, safe='')}"
