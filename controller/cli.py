@@ -51,11 +51,27 @@ def main(argv: list[str] | None = None) -> int:
     )
     validate.add_argument("paths", nargs="+", type=Path, help="YAML files or folders")
 
+    trace = commands.add_parser(
+        "trace",
+        help="show a resource, what it depends on and what depends on it, and whether each is Ready",
+        description="Show a resource, what it depends on and what depends on it, each with Ready, Synced, reason, "
+        "message and its external object (for a ServingEndpoint also each served entity's versions). "
+        "Exit code: 0 when everything in the tree is Ready, 1 when something is not (or is missing), "
+        "2 on a usage or API error.",
+    )
+    trace.add_argument("resource", help="KIND/NAME, e.g. servingendpoint/fraud-detector (or KIND NAME)")
+    trace.add_argument("name", nargs="?", help=argparse.SUPPRESS)
+    trace.add_argument("-n", "--namespace", help="the resource's namespace (default: the kubeconfig context's)")
+    trace.add_argument("--kubeconfig", type=Path, help="kubeconfig to use (default: KUBECONFIG, then ~/.kube/config)")
+    trace.add_argument("-o", "--output", choices=["tree", "json"], default="tree", help="a tree, or JSON for tools")
+
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args)
     if args.command == "crds":
         return _crds(args.root, check=args.check)
+    if args.command == "trace":
+        return _trace(trace, args)
     return _validate(args.paths)
 
 
@@ -92,6 +108,16 @@ def _crds(root: Path, *, check: bool) -> int:
     for path in generate.write(root):
         print(f"wrote {path}")
     return 0
+
+
+def _trace(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from controller.trace import command  # imports the kinds' declarations (and their SDKs): only when tracing
+
+    try:
+        ref = command.target(args.resource, args.name)
+    except ValueError as exc:
+        parser.error(str(exc))  # exits 2, as for any usage error
+    return command.trace(ref, namespace=args.namespace, kubeconfig=args.kubeconfig, output=args.output)
 
 
 def _validate(paths: list[Path]) -> int:
