@@ -1,4 +1,4 @@
-"""`mlopsctl`: run the controller, generate the CRDs, validate manifests offline."""
+"""`mlopsctl`: run the controller, generate the CRDs and docs tables, validate manifests offline."""
 
 from __future__ import annotations
 
@@ -40,9 +40,14 @@ def main(argv: list[str] | None = None) -> int:
     run.add_argument("--lease-seconds", type=float, default=15.0, help="how long a Lease lasts without renewal")
     run.add_argument("-v", "--verbose", action="store_true")
 
-    crds = commands.add_parser("crds", help="write crds/ (and the chart's copy) from the models")
-    crds.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
-    crds.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
+    generate = commands.add_parser(
+        "generate",
+        aliases=["crds"],
+        help="write every generated file: crds/ and the chart's copy, the Argo CD health checks, the docs' reason "
+        "tables (`crds` is its older name)",
+    )
+    generate.add_argument("--root", type=Path, default=Path.cwd(), help="repository root")
+    generate.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
 
     validate = commands.add_parser(
         "validate",
@@ -68,8 +73,8 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args)
-    if args.command == "crds":
-        return _crds(args.root, check=args.check)
+    if args.command in ("generate", "crds"):
+        return _generate(args.root, check=args.check)
     if args.command == "trace":
         return _trace(trace, args)
     return _validate(args.paths)
@@ -97,13 +102,13 @@ def _run(args: argparse.Namespace) -> int:
     )
 
 
-def _crds(root: Path, *, check: bool) -> int:
+def _generate(root: Path, *, check: bool) -> int:
     from controller.api import generate
 
     if check:
         stale = generate.stale_files(root)
         for path in stale:
-            print(f"stale: {path} (run `mlopsctl crds`)", file=sys.stderr)
+            print(f"stale: {path} (run `{generate.COMMAND}`)", file=sys.stderr)
         return 1 if stale else 0
     for path in generate.write(root):
         print(f"wrote {path}")

@@ -4,7 +4,7 @@ The rules every kind shares are written once (argocd/src/common.lua); each kind 
 (argocd/src/<Kind>.lua). Argo CD needs one self-contained script per kind, so the shipped
 argocd/health/<Kind>.lua is the two joined, and argocd/argocd-cm-health.yaml carries them as
 `resource.customizations.health.<group>_<Kind>` keys; the chart carries the same keys in
-files/argocd-health-checks.yaml. `mlopsctl crds` writes them with the other generated files.
+files/argocd-health-checks.yaml. `mlopsctl generate` writes them with the other generated files.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from controller.kinds.catalog import KINDS
 SOURCE_DIR = "argocd/src"
 HEALTH_DIR = "argocd/health"
 CONFIGMAP = "argocd/argocd-cm-health.yaml"
-COMMAND = "mlopsctl crds"
+COMMAND = "mlopsctl generate"
 CHART_KEYS = "charts/mlops-gitops-controller/files/argocd-health-checks.yaml"
 
 

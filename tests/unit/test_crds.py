@@ -13,7 +13,7 @@ from tests.support import REPO
 
 
 def test_committed_crds_are_up_to_date() -> None:
-    assert stale_files(REPO) == [], "run `mlopsctl crds` and commit the result"
+    assert stale_files(REPO) == [], "run `mlopsctl generate` and commit the result"
 
 
 @pytest.mark.parametrize("kind", KINDS, ids=[k.kind for k in KINDS])
