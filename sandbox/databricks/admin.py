@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from typing import TYPE_CHECKING
 
 from sandbox.databricks.state import Handler, Json, Request, Route, int_param, invalid, require
@@ -88,6 +89,16 @@ def admin_routes(emu: Emulator, user: str) -> list[Route]:
             require(body, "full_name"), int_param(body.get("version"), "version"), require(body, "status")
         )
 
+    def version_behaviour(req: Request) -> Json:
+        body = dict(req.body)
+        model, version = require(body, "model"), int_param(body.pop("version", None), "version")
+        del body["model"]
+        return dataclasses.asdict(emu.set_version_behaviour(model, version, **body))
+
+    def request_rate(req: Request) -> Json:
+        emu.set_request_rate(req.params["name"], require(req.body, "requests_per_second", (int, float)))
+        return {}
+
     def run_result(req: Request) -> Json:
         emu.set_run_result(require(req.body, "result"))
         return {}
@@ -119,6 +130,8 @@ def admin_routes(emu: Emulator, user: str) -> list[Route]:
         ("POST", "/unity-catalog/tables", table),
         ("POST", "/unity-catalog/model-versions", version),
         ("PUT", "/unity-catalog/model-versions/status", version_status),
+        ("PUT", "/serving/model-versions/behaviour", version_behaviour),
+        ("PUT", "/serving-endpoints/{name}/request-rate", request_rate),
         ("PUT", "/jobs/run-result", run_result),
         ("POST", "/tokens", add_token),
         ("DELETE", "/tokens/{token}", revoke_token),

@@ -24,7 +24,8 @@ from sandbox.databricks.jobs import Jobs
 from sandbox.databricks.monitors import Monitors
 from sandbox.databricks.routing import Router, parse_body, split_target
 from sandbox.databricks.serving import Serving
-from sandbox.databricks.state import ApiError, Clock, Json, Request, Timings
+from sandbox.databricks.serving_metrics import VersionBehaviour
+from sandbox.databricks.state import ApiError, Clock, Json, Request, Text, Timings
 from sandbox.databricks.web import Answer, Call, WebServer
 
 DEFAULT_TOKEN = "dapi-emulator-token"  # noqa: S105 - the sandbox's documented default credential
@@ -39,7 +40,7 @@ class Exchange:
     template: str | None
     """The route's path template, None for a path no route serves."""
     status: int
-    body: Json
+    body: Json | Text
 
 
 class Emulator:
@@ -216,6 +217,18 @@ class Emulator:
     def set_model_version_status(self, full_name: str, version: int, status: str) -> None:
         with self._lock:
             self.catalog.set_version_status(full_name, version, status)
+
+    def set_version_behaviour(self, model: str, version: int, **behaviour: float) -> VersionBehaviour:
+        """How the requests served by `model` version `version` go, as the serving metrics export shows them:
+        `error_rate` and `client_error_rate` (fractions answered 5xx and 4xx), `latency_p50_ms`,
+        `latency_p99_ms`, `cpu_usage_percent`, `memory_usage_percent`. Parts not named stay as they were."""
+        with self._lock:
+            return self.serving.health.set_version_behaviour(model, version, behaviour)
+
+    def set_request_rate(self, endpoint: str, requests_per_second: float) -> None:
+        """The requests per second `endpoint` gets (10 until set); its traffic split shares them out."""
+        with self._lock:
+            self.serving.health.set_request_rate(endpoint, requests_per_second)
 
     def set_run_result(self, result: str) -> None:
         """How later job runs end: SUCCESS (default), FAILED, TIMEDOUT or CANCELED."""

@@ -15,11 +15,13 @@ import re
 from sandbox.databricks import serving_config, serving_gateway
 from sandbox.databricks.catalog import Catalog
 from sandbox.databricks.serving_endpoint import Endpoint, Pending
+from sandbox.databricks.serving_metrics import ServingHealth
 from sandbox.databricks.state import (
     Clock,
     Json,
     Request,
     Route,
+    Text,
     Timings,
     already_exists,
     conflict,
@@ -53,6 +55,7 @@ class Serving:
         self._timings = timings
         self._catalog = catalog
         self.endpoints: dict[str, Endpoint] = {}
+        self.health = ServingHealth()
 
     # ---- state machine ----
 
@@ -198,6 +201,9 @@ class Serving:
         ep.rate_limits = serving_gateway.legacy_rate_limits(optional(req.body, "rate_limits", list) or [])
         return {"rate_limits": copy.deepcopy(ep.rate_limits)} if ep.rate_limits else {}
 
+    def export_metrics(self, req: Request) -> Text:
+        return self.health.export(self._get(req.params["name"]), self._clock.now())
+
     def routes(self) -> list[Route]:
         base = "/api/2.0/serving-endpoints"
         return [
@@ -209,4 +215,5 @@ class Serving:
             Route("PATCH", f"{base}/{{name}}/tags", self.patch_tags),
             Route("PUT", f"{base}/{{name}}/ai-gateway", self.put_ai_gateway),
             Route("PUT", f"{base}/{{name}}/rate-limits", self.put_rate_limits),
+            Route("GET", f"{base}/{{name}}/metrics", self.export_metrics),
         ]

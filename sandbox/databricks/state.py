@@ -171,7 +171,15 @@ class Request:
         return (self.arg(name) or "").lower() == "true"
 
 
-Handler = Callable[[Request], Json]
+@dataclasses.dataclass(frozen=True)
+class Text:
+    """A plain-text answer (the serving metrics export); every other answer is a JSON object."""
+
+    body: str
+    content_type: str
+
+
+Handler = Callable[[Request], Json | Text]
 
 
 @dataclasses.dataclass(frozen=True)

@@ -18,7 +18,7 @@ from collections.abc import Awaitable, Callable, Mapping
 
 from aiohttp import web
 
-from sandbox.databricks.state import Json
+from sandbox.databricks.state import Json, Text
 
 log = logging.getLogger(__name__)
 
@@ -39,7 +39,7 @@ class Call:
 @dataclasses.dataclass(frozen=True)
 class Answer:
     status: int
-    body: Json
+    body: Json | Text
     headers: Mapping[str, str] = dataclasses.field(default_factory=dict)
 
 
@@ -96,6 +96,9 @@ class WebServer:
             request.protocol.force_close()  # the response below then finds no transport and is not sent
             return web.Response()
         log.debug("%s %s -> %d", call.method, call.target, answer.status)
+        if isinstance(answer.body, Text):
+            headers = {**answer.headers, "Content-Type": answer.body.content_type}
+            return web.Response(status=answer.status, body=answer.body.body.encode(), headers=headers)
         return web.Response(
             status=answer.status,
             body=json.dumps(answer.body).encode(),

@@ -24,9 +24,14 @@ from databricks.sdk.errors.platform import ERROR_CODE_MAPPING, STATUS_CODE_MAPPI
 from databricks.sdk.service import ml
 from google.protobuf import json_format
 from google.protobuf.message import Message
+from prometheus_client.parser import text_string_to_metric_families
+
+from sandbox.databricks.state import Text
 
 EMPTY = "empty"
 """The SDK discards the answer: it must be `{}`."""
+PROMETHEUS_TEXT = "prometheus-text"
+"""The SDK hands the answer over as bytes (`raw=True`, `Accept: text/plain`): it must be Prometheus text."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -71,6 +76,8 @@ def problems(contract: Contract, status: int, body: Any) -> Iterator[str]:
     elif contract == EMPTY:
         if body != {}:
             yield f"body: {body!r} where the SDK expects {{}}"
+    elif contract == PROMETHEUS_TEXT:
+        yield from _prometheus_problems(body)
     elif isinstance(contract, type) and issubclass(contract, Message):
         try:
             json_format.ParseDict(body, contract())
@@ -85,6 +92,16 @@ def problems(contract: Contract, status: int, body: Any) -> Iterator[str]:
         except Exception as exc:
             yield f"body: {cls.__name__}.from_dict fails: {exc!r}"
         yield from _value_problems(body, cls, "body", extra)
+
+
+def _prometheus_problems(body: Any) -> Iterator[str]:
+    if not isinstance(body, Text) or not body.content_type.startswith("text/plain"):
+        yield f"body: {body!r} is not text/plain"
+        return
+    try:
+        list(text_string_to_metric_families(body.body))
+    except ValueError as exc:
+        yield f"body: not Prometheus text: {exc}"
 
 
 _ERROR_CODES = frozenset(code.value for code in ml.ErrorCode)

@@ -121,8 +121,10 @@ def drive_serving(emu: Emulator, w: WorkspaceClient) -> None:
     )
     w.serving_endpoints.get("fraud")
     list(w.serving_endpoints.list())
+    w.serving_endpoints.export_metrics("fraud")
     refused(lambda: w.serving_endpoints.create("fraud", config=config))
     refused(lambda: w.serving_endpoints.get("missing"))
+    refused(lambda: w.serving_endpoints.export_metrics("missing"))
     w.serving_endpoints.delete("fraud")
 
 

@@ -9,7 +9,7 @@ from databricks.sdk import oauth
 from databricks.sdk.service import catalog, dataquality, iam, jobs, serving
 from mlflow.protos import databricks_uc_registry_messages_pb2 as uc
 
-from tests.integration.databricks.contract import EMPTY, Contract, Legacy, OAuthDocument, wire_keys
+from tests.integration.databricks.contract import EMPTY, PROMETHEUS_TEXT, Contract, Legacy, OAuthDocument, wire_keys
 
 # RFC 8414 section 2 (authorization server metadata) and RFC 6749 section 5.1 (the token answer).
 _DISCOVERY_KEYS = frozenset(
@@ -98,6 +98,7 @@ ROUTES: dict[str, Contract] = {
     f"PATCH {_EP}/{{name}}/tags": serving.EndpointTags,
     f"PUT {_EP}/{{name}}/ai-gateway": serving.PutAiGatewayResponse,
     f"PUT {_EP}/{{name}}/rate-limits": serving.PutResponse,
+    f"GET {_EP}/{{name}}/metrics": PROMETHEUS_TEXT,
     **{key: kind for version in ("2.0", "2.1", "2.2") for key, kind in _jobs(version).items()},
     f"GET {_UC}/schemas/{{full_name}}": catalog.SchemaInfo,
     f"GET {_UC}/tables/{{full_name}}": catalog.TableInfo,

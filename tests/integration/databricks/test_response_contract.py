@@ -15,6 +15,7 @@ import pytest
 
 from sandbox.databricks import Emulator
 from sandbox.databricks.server import Exchange
+from sandbox.databricks.state import Text
 from tests.integration.databricks.contract import error_problems, problems
 from tests.integration.databricks.contract_drive import drive_all
 from tests.integration.databricks.contract_routes import ROUTES
@@ -86,6 +87,8 @@ BREACHES: list[tuple[str, int, Any, str]] = [
     ("GET /api/2.2/jobs/get", 400, {"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "m"}, "which is no BadRequest"),
     ("GET /api/2.2/jobs/get", 502, {"error_code": "BAD_GATEWAY", "message": "m"}, "no typed exception"),
     ("GET /api/2.2/jobs/get", 400, {"error": "bad"}, "is not {error_code, message}"),
+    ("GET /api/2.0/serving-endpoints/{name}/metrics", 200, {"contents": "x 1"}, "is not text/plain"),
+    ("GET /api/2.0/serving-endpoints/{name}/metrics", 200, Text('x{a="1" 1', "text/plain"), "not Prometheus text"),
 ]
 
 
