@@ -27,3 +27,15 @@ EXTERNAL_CALLS = Counter(
     "OK or the error code).",
     ["service", "method", "status"],
 )
+ROLLOUT_PHASE = Gauge(
+    "mlops_rollout_phase",
+    "ServingEndpoint rollouts: 1 for the phase each is in now (Progressing, Paused, Aborted, Completed), 0 for the"
+    " others.",
+    ["namespace", "name", "phase"],
+)
+ROLLOUT_ANALYSIS_RUNS = Counter(
+    "mlops_rollout_analysis_runs_total",
+    "Rollout analysis measurements of a canary, by result (passed, failed, inconclusive: no data).",
+    ["result"],
+)
+ROLLOUT_ABORTS = Counter("mlops_rollout_aborts_total", "Rollouts rolled back to the stable version.")

@@ -218,6 +218,25 @@ UPDATE_FAILED = reason(
     "the last config update failed; the message has each served entity's deployment message, Argo CD shows Degraded",
     "fix the cause in the spec (the same config is not sent again until the spec changes)",
 )
+ROLLOUT_PROGRESSING = reason(
+    "RolloutProgressing",
+    NOT_READY,
+    ("ServingEndpoint",),
+    "a new version is rolling out step by step (`spec.rollout`), or the rollout is paused for a person; "
+    "`status.rollout` has the step, the traffic split and the analysis",
+    "nothing while it progresses; when paused, set the `mlops.gitops.dev/rollout-action` annotation to "
+    "`promote:<nonce>`, `abort:<nonce>` or `retry:<nonce>`",
+)
+ROLLOUT_ABORTED = reason(
+    "RolloutAborted",
+    NOT_READY,
+    ("ServingEndpoint",),
+    "the rollout's analysis failed (or a person aborted it): all the entity's traffic is back on the stable "
+    "version and the canary is removed, while the alias or entityVersion still names the new version; the "
+    "message names the failing check with its measured value and limit",
+    "fix the version and change the spec, or retry with the annotation `mlops.gitops.dev/rollout-action: "
+    "retry:<nonce>`",
+)
 ENDPOINT_NOT_READY = reason(
     "EndpointNotReady",
     NOT_READY,

@@ -72,6 +72,7 @@ class Resource(Generic[SpecT, StatusT]):
     status: StatusT
     conditions: tuple[dict[str, Any], ...]
     indices: Mapping[str, Any]
+    annotations: Mapping[str, str] = field(default_factory=dict)
 
     @property
     def owner(self) -> str:
@@ -161,6 +162,8 @@ class Kind(Generic[SpecT, StatusT, ClientT]):
     """Whether a change of a followed entry calls for a reconcile now, judged from this resource's own status."""
     publishes: Published[Any] | None = None
     indices: tuple[Index, ...] = field(default=())
+    waking_annotations: tuple[str, ...] = ()
+    """Annotations a person sets to ask for something (a rollout action): a new value reconciles at once."""
 
     def run(self, resource: Resource[SpecT, StatusT]) -> Outcome:
         """Connect and reconcile; a connection that cannot be made now is the Outcome."""
@@ -194,4 +197,5 @@ class Kind(Generic[SpecT, StatusT, ClientT]):
             status=read_status(self.status, status),
             conditions=tuple(dict(cond) for cond in status.get("conditions") or ()),
             indices=indices,
+            annotations={str(k): str(v) for k, v in (meta.get("annotations") or {}).items()},
         )

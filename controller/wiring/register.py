@@ -60,6 +60,30 @@ def register(kind: Kind[Any, Any, Any]) -> None:
             DEPENDENTS.withdraw((kind.publishes.plural, resource.namespace, resource.name))
 
     kopf.on.delete(GROUP, VERSION, plural, id=f"{singular}_deleted")(deleted)
+    if kind.waking_annotations:
+        _wake_on_annotations(kind)
+
+
+def _wake_on_annotations(kind: Kind[Any, Any, Any]) -> None:
+    """Reconcile at once when one of the kind's waking annotations gets a new value.
+
+    The change handler reacts to spec only (and kopf's diff base leaves this controller's annotations out),
+    so the raw watch events are read: a value not seen before for the resource makes it due now.
+    """
+    seen: dict[str, tuple[str | None, ...]] = {}
+
+    def event(body: kopf.Body, type: str | None, **_: Any) -> None:
+        uid = str(body.meta["uid"])
+        if type == "DELETED":
+            seen.pop(uid, None)
+            return
+        values = tuple(body.meta.annotations.get(key) for key in kind.waking_annotations)
+        before = seen.get(uid)
+        seen[uid] = values
+        if before is not None and values != before and handling.REGISTRY.seconds_until_due(uid) is not None:
+            handling.REGISTRY.schedule(uid, 0)
+
+    kopf.on.event(GROUP, VERSION, kind.definition.plural, id=f"{kind.definition.singular}_annotated")(event)
 
 
 def _reconcile(kind: Kind[Any, Any, Any], body: kopf.Body, logger: Any, indices: Mapping[str, Any]) -> dict[str, Any]:

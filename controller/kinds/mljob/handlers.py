@@ -8,6 +8,7 @@ from controller.kinds.mljob import reconcile as mljob
 from controller.kinds.mljob.external import DatabricksJobs
 from controller.kinds.mljob.model import DEFINITION, MLJobSpec, MLJobStatus
 from controller.kinds.mljob.observed import ObservedRun
+from controller.kinds.mljob.published import MLJOB
 from controller.kinds.workspace import lookup
 from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
@@ -59,4 +60,5 @@ KIND = Kind(
     drift_seconds=lookup.drift_seconds,
     external_name=lambda resource: f"job {resource.status.job_id or resource.spec.settings.name}",
     follows=lookup.follows,
+    publishes=MLJOB,
 )

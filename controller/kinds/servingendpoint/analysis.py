@@ -86,7 +86,7 @@ def analyse(policy: Analysis, rec: RolloutStatus, now: float, probe: Probe, *, s
             runs[check.name] = run_id
         ended = probe.job_result(runs[check.name])
         latest[check.name] = Measurement(
-            metric=check.name, value=ended, limit=SUCCESS, passed=None if ended is None else ended == SUCCESS
+            metric=check.name, result=ended, limit=SUCCESS, passed=None if ended is None else ended == SUCCESS
         )
     ordered = [latest[m.name] for m in policy.metrics if m.name in latest]
     a = a.model_copy(update={"measurements": ordered, "job_run_ids": runs})
@@ -107,16 +107,14 @@ def _judge(
     jobs = [latest.get(m.name) for m in policy.metrics if m.job_ref]
     failed_job = next((m for m in jobs if m is not None and m.passed is False), None)
     if failed_job is not None:
-        short = f"{failed_job.metric} run {failed_job.value}"
-        return Verdict(a, rounds, short, f"check {failed_job.metric}: the job run ended {failed_job.value}")
+        short = f"{failed_job.metric} run {failed_job.result}"
+        return Verdict(a, rounds, short, f"check {failed_job.metric}: the job run ended {failed_job.result}")
     if a.failures > policy.failure_limit and failing:
         worst = failing[0]
         short = _short(checks[worst.metric], worst)
         detail = (
             f"check {worst.metric} measured {worst.value:g} (limit {worst.limit}); {a.failures} of {a.taken}"
             f" measurements failed, {policy.failure_limit} tolerated"
-            if isinstance(worst.value, float)
-            else short
         )
         return Verdict(a, rounds, short, detail)
     if a.inconclusive > policy.inconclusive_limit:
@@ -151,7 +149,7 @@ def _round(measured: list[Measurement]) -> str:
 
 def _short(check: MetricCheck, measured: Measurement) -> str:
     """`error_rate 0.05 > 0.01`: the metric, the value and the bound it broke."""
-    value = float(measured.value) if isinstance(measured.value, float | int) else 0.0
+    value = measured.value or 0.0
     if check.max is not None and value > check.max:
         return f"{check.endpoint_metric} {value:g} > {check.max:g}"
     return f"{check.endpoint_metric} {value:g} < {check.min:g}"

@@ -20,6 +20,7 @@ from databricks.sdk.service.serving import (
 
 from controller.clients import errors
 from controller.clients.databricks import translated_errors
+from controller.kinds.mljob.observed import TERMINAL_STATES as ENDED
 from controller.kinds.servingendpoint.health import EntityHealth, parse_export
 from controller.kinds.servingendpoint.observed import (
     NOT_UPDATING,
@@ -106,6 +107,23 @@ class DatabricksServing:
             return parse_export(text)
         except ValueError as exc:
             raise errors.Unavailable(f"Databricks answered a metrics export that does not parse: {exc}") from exc
+
+    def run_job(self, job_id: int, *, params: dict[str, str], idempotency_token: str) -> int:
+        """Start a run of a job (a rollout's analysis); the same token gives back the same run."""
+        with translated_errors():
+            waiter = self._w.jobs.run_now(job_id, job_parameters=params, idempotency_token=idempotency_token)
+        if waiter.response is None or waiter.response.run_id is None:
+            raise errors.Unavailable("Databricks answered run-now without a run id")
+        return int(waiter.response.run_id)
+
+    def job_run_result(self, run_id: int) -> str | None:
+        """How a run ended (its result state, or the life-cycle state it ended in), or None while it runs."""
+        with translated_errors():
+            state = self._w.jobs.get_run(run_id).state
+        life = state.life_cycle_state.value if state and state.life_cycle_state else None
+        if life not in ENDED:
+            return None
+        return state.result_state.value if state and state.result_state else life
 
     def endpoint_url(self, name: str) -> str:
         return f"{(self._w.config.host or '').rstrip('/')}/ml/endpoints/{urllib.parse.quote(name, safe='')}"

@@ -10,11 +10,13 @@ from __future__ import annotations
 import time
 from collections.abc import Callable, Iterable
 
+from controller.kinds.mljob.published import MLJOB
 from controller.kinds.mlmodel.published import MLMODEL, ModelView
 from controller.kinds.servingendpoint import reconcile as endpoint
 from controller.kinds.servingendpoint.external import DatabricksServing
 from controller.kinds.servingendpoint.model import DEFINITION, ServingEndpointSpec, ServingEndpointStatus
 from controller.kinds.servingendpoint.published import SERVINGENDPOINT
+from controller.kinds.servingendpoint.rollout_model import ROLLOUT_ACTION
 from controller.kinds.workspace import lookup
 from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
@@ -34,6 +36,17 @@ def _followed(resource: Endpoint) -> dict[str, ModelView]:
     return found
 
 
+def _job_refs(resource: Endpoint) -> list[str]:
+    """The MLJobs the rollout's analysis runs."""
+    analysis = resource.spec.rollout.analysis if resource.spec.rollout else None
+    return sorted({m.job_ref.name for m in analysis.metrics if m.job_ref} if analysis else set())
+
+
+def _jobs(resource: Endpoint) -> dict[str, int | None]:
+    """Each MLJob the analysis runs, with its job id as the MLJob publishes it (None while it has none)."""
+    return {name: view.job_id if (view := resource.find(MLJOB, name)) else None for name in _job_refs(resource)}
+
+
 def _connect(resource: Endpoint) -> endpoint.Serving:
     return DatabricksServing(databricks_of(resource, kind=DEFINITION.kind))
 
@@ -48,6 +61,9 @@ def _reconcile(resource: Endpoint, serving: endpoint.Serving) -> Outcome:
         applied_generation=status.applied_generation,
         desired_versions={e.name: e.desired_version for e in status.served_entities},
         config_attempt=status.config_attempt,
+        rollout=status.rollout,
+        action=resource.annotations.get(ROLLOUT_ACTION),
+        jobs=_jobs(resource),
     )
     return endpoint.reconcile(spec, serving=serving, request=request)
 
@@ -58,7 +74,8 @@ def _delete(resource: Endpoint, connect: Callable[[], endpoint.Serving]) -> str:
 
 def _follows(resource: Endpoint) -> Iterable[Ref]:
     models = {e.model_ref.name for e in resource.spec.served_entities if e.model_ref is not None}
-    return (*lookup.follows(resource), *(("mlmodels", name) for name in sorted(models)))
+    jobs = (("mljobs", name) for name in _job_refs(resource))
+    return (*lookup.follows(resource), *(("mlmodels", name) for name in sorted(models)), *jobs)
 
 
 def _woken(resource: Endpoint) -> bool:
@@ -82,4 +99,5 @@ KIND = Kind(
     follows=_follows,
     woken=_woken,
     publishes=SERVINGENDPOINT,
+    waking_annotations=(ROLLOUT_ACTION,),
 )

@@ -17,6 +17,7 @@ from controller.api.common import (
     tag_value_rules,
 )
 from controller.api.crd import KindDefinition, PrinterColumn
+from controller.kinds.servingendpoint.rollout_model import MAX_ROLLED_ENTITY_NAME, Rollout, RolloutStatus
 
 ENDPOINT_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
 WorkloadType = Literal[
@@ -138,6 +139,18 @@ class ServingEndpointSpec(ManagedSpec):
                     "fieldPath": ".traffic",
                 },
                 {
+                    "rule": "!has(self.rollout)"
+                    f" || self.servedEntities.all(e, size(e.name) <= {MAX_ROLLED_ENTITY_NAME})",
+                    "message": f"with spec.rollout, served entity names are at most {MAX_ROLLED_ENTITY_NAME} characters"
+                    " (the canary's name adds -canary)",
+                    "fieldPath": ".servedEntities",
+                },
+                {
+                    "rule": "!has(self.rollout) || size(self.servedEntities) == 1 || has(self.traffic)",
+                    "message": "with spec.rollout and more than one served entity, traffic must give each its share",
+                    "fieldPath": ".traffic",
+                },
+                {
                     "rule": "self.endpointName == oldSelf.endpointName",
                     "message": "endpointName cannot change; create a new resource instead",
                     "fieldPath": ".endpointName",
@@ -185,6 +198,10 @@ class ServingEndpointSpec(ManagedSpec):
 
     adopt: bool = False
     """Take over an endpoint that already exists and no other resource owns."""
+
+    rollout: Rollout | None = None
+    """Roll a new version of a served entity out step by step, with analysis and automatic rollback, instead of
+    sending all its traffic to the new version at once."""
 
 
 class ServedEntityStatus(CamelModel):
@@ -245,6 +262,9 @@ class ServingEndpointStatus(ManagedStatus):
     config_attempt: str | None = None
     """Fingerprint of the config last sent, with the spec generation it was sent for. A config whose update
     failed is not sent again for the same generation."""
+
+    rollout: RolloutStatus | None = None
+    """The rollout of a new version: phase, step, traffic split and analysis (spec.rollout)."""
 
 
 DEFINITION = KindDefinition(

@@ -21,11 +21,12 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from controller.clients import errors
-from controller.kinds.servingendpoint import report
+from controller.kinds.servingendpoint import report, rollout_metrics
 from controller.kinds.servingendpoint.config import check_versions, sync_config
 from controller.kinds.servingendpoint.gateway import gateway_differences, gateway_parts, sync_gateway
 from controller.kinds.servingendpoint.model import ServingEndpointSpec
 from controller.kinds.servingendpoint.observed import IN_PROGRESS, UPDATE_FAILED, ObservedEndpoint
+from controller.kinds.servingendpoint.rollout_sync import Rolling, sync_rollout
 from controller.kinds.servingendpoint.state import EndpointRun, Request, Serving
 from controller.kinds.servingendpoint.tagging import adopt, sync_tags, wanted_tags
 from controller.kinds.servingendpoint.wanted import (
@@ -78,6 +79,7 @@ def delete(spec: ServingEndpointSpec, *, connect: Callable[[], Serving], owner: 
     Retain and ObserveOnly never connect at all, and an endpoint owned by someone else is never deleted.
     """
     name = spec.endpoint_name
+    rollout_metrics.forget(owner)
     kept = policy.kept_on_delete(spec, f"serving endpoint {name}")
     if kept is not None:
         return kept
@@ -110,6 +112,9 @@ def _reconcile(run: EndpointRun) -> Outcome:
         return run.not_ours(claim.reason, claim.message, observed=report.observed(run, endpoint))
     if claim.adopt:
         endpoint = adopt(run, endpoint)
+    rolling = sync_rollout(run, endpoint, wanted) if run.spec.rollout is not None and not run.waits else None
+    if rolling is not None:
+        return _rolled(run, endpoint, rolling)
     if endpoint.config_update == IN_PROGRESS or run.waits:
         return report.outcome(run, endpoint)
     pending = sync_config(run, endpoint, wanted)
@@ -122,6 +127,16 @@ def _reconcile(run: EndpointRun) -> Outcome:
     endpoint = sync_gateway(run, endpoint)
     complete = config_done and endpoint.config_update != UPDATE_FAILED and not run.problems
     return report.outcome(run, endpoint, applied=complete)
+
+
+def _rolled(run: EndpointRun, endpoint: ObservedEndpoint, rolling: Rolling) -> Outcome:
+    """Under a rollout the config is the rollout's; tags and AI gateway follow the spec once no update runs."""
+    if rolling.sent is not None or endpoint.config_update == IN_PROGRESS or run.waits:
+        return report.outcome(run, rolling.sent or endpoint, rolling=rolling)
+    endpoint = sync_tags(run, endpoint)
+    endpoint = sync_gateway(run, endpoint)
+    complete = rolling.verdict is None and endpoint.config_update != UPDATE_FAILED and not run.problems
+    return report.outcome(run, endpoint, applied=complete, rolling=rolling)
 
 
 def _missing(run: EndpointRun, wanted: list[Wanted]) -> Outcome:

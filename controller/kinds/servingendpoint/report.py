@@ -11,7 +11,8 @@ from controller.kinds.servingendpoint.observed import (
     ObservedConfig,
     ObservedEndpoint,
 )
-from controller.kinds.servingendpoint.state import EndpointRun
+from controller.kinds.servingendpoint.rollout_sync import Rolling
+from controller.kinds.servingendpoint.state import UNSET, EndpointRun
 from controller.reconciling.run import Holding
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
@@ -21,15 +22,28 @@ POLL_MIN_SECONDS = 2.0
 POLL_MAX_SECONDS = 30.0
 
 
-def outcome(run: EndpointRun, endpoint: ObservedEndpoint | None, *, applied: bool = False) -> Outcome:
+def outcome(
+    run: EndpointRun, endpoint: ObservedEndpoint | None, *, applied: bool = False, rolling: Rolling | None = None
+) -> Outcome:
     """The Outcome of a reconcile that reached the endpoint (or waits before there is one)."""
     config = endpoint.config if endpoint else None
+    holding = _holding(run, endpoint) if endpoint else None
+    if rolling is not None and rolling.verdict is not None:
+        holding = _rolling(rolling, holding)
     return run.outcome(
         observed(run, endpoint),
         matches=f"serving endpoint {run.name} is READY and serves {_served_versions(config)}",
-        holding=_holding(run, endpoint) if endpoint else None,
+        holding=holding,
         applied=applied,
     )
+
+
+def _rolling(rolling: Rolling, endpoint: Holding | None) -> Holding:
+    """A rollout in progress (or aborted) is what Ready says, with the endpoint's own state after it."""
+    assert rolling.verdict is not None
+    message = rolling.verdict.message + (f"; {endpoint.ready.message}" if endpoint else "")
+    retries = [r for r in (rolling.look_again, endpoint.retry if endpoint else None) if r is not None]
+    return Holding(c.Verdict(False, rolling.verdict.reason, message), retry=min(retries) if retries else None)
 
 
 def _holding(run: EndpointRun, endpoint: ObservedEndpoint) -> Holding | None:
@@ -49,6 +63,8 @@ def observed(run: EndpointRun, endpoint: ObservedEndpoint | None) -> Json:
     fields: Json = {"drift": run.drift}
     if run.config_attempt is not None:
         fields["configAttempt"] = run.config_attempt
+    if run.rollout is not UNSET:
+        fields["rollout"] = run.rollout
     config = endpoint.config if endpoint else None
     fields["servedEntities"] = _served_entities(run, config, endpoint.pending if endpoint else None)
     if endpoint is None:

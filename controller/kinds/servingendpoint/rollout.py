@@ -18,7 +18,6 @@ from controller.status.outcome import Note
 
 PROGRESSING, PAUSED, ABORTED, COMPLETED = PHASES = ("Progressing", "Paused", "Aborted", "Completed")
 PROMOTE, ABORT, RETRY = "promote", "abort", "retry"
-ROLLOUT_PROGRESSING, ROLLOUT_ABORTED = "RolloutProgressing", "RolloutAborted"
 
 
 @dataclass(frozen=True)

@@ -164,8 +164,11 @@ class Measurement(CamelModel):
     metric: str
     """The check's name."""
 
-    value: float | str | None = None
-    """What was measured (a job check: the run's result); unset: no data."""
+    value: float | None = None
+    """What an endpoint metric measured; unset: no data."""
+
+    result: str | None = None
+    """How a job check's run ended (SUCCESS, FAILED, ...); unset while it runs."""
 
     limit: str = ""
     """The bound it was held to, such as `<= 0.01`."""

@@ -4,12 +4,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from enum import Enum
 from typing import Protocol
 
 from controller.kinds.mlmodel.published import ModelView
+from controller.kinds.servingendpoint.health import EntityHealth
 from controller.kinds.servingendpoint.model import ServingEndpointSpec
 from controller.kinds.servingendpoint.observed import Json, ObservedEndpoint
+from controller.kinds.servingendpoint.rollout_model import RolloutStatus
 from controller.reconciling.run import Run
+
+
+class Unset(Enum):
+    UNSET = "unset"
+
+
+UNSET = Unset.UNSET
 
 
 class Serving(Protocol):
@@ -25,6 +35,9 @@ class Serving(Protocol):
     def delete_endpoint(self, name: str) -> None: ...
     def version_status(self, model: str, version: int) -> str | None: ...
     def endpoint_url(self, name: str) -> str: ...
+    def endpoint_health(self, name: str) -> dict[str, EntityHealth]: ...
+    def run_job(self, job_id: int, *, params: dict[str, str], idempotency_token: str) -> int: ...
+    def job_run_result(self, run_id: int) -> str | None: ...
 
 
 @dataclass(frozen=True)
@@ -38,6 +51,9 @@ class Request:
     applied_generation: int | None = None
     desired_versions: Mapping[str, int | None] = field(default_factory=dict)  # entity → version last wanted
     config_attempt: str | None = None
+    rollout: RolloutStatus | None = None  # status.rollout as the last reconcile left it
+    action: str | None = None  # the rollout-action annotation's value
+    jobs: Mapping[str, int | None] = field(default_factory=dict)  # MLJob name → its job id, for job checks
 
 
 @dataclass(kw_only=True)
@@ -49,6 +65,7 @@ class EndpointRun(Run):
     serving: Serving
     versions: dict[str, int | None] = field(default_factory=dict)  # entity → version wanted now (status)
     config_attempt: str | None = None  # the key of the config this reconcile sent
+    rollout: Json | Unset | None = UNSET  # status.rollout to write (None: remove it); UNSET: leave it
 
     @property
     def name(self) -> str:
