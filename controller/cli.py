@@ -70,6 +70,33 @@ def main(argv: list[str] | None = None) -> int:
     trace.add_argument("--kubeconfig", type=Path, help="kubeconfig to use (default: KUBECONFIG, then ~/.kube/config)")
     trace.add_argument("-o", "--output", choices=["tree", "json"], default="tree", help="a tree, or JSON for tools")
 
+    rollout = commands.add_parser(
+        "rollout",
+        help="show a ServingEndpoint's progressive rollout, or promote, abort or retry it",
+        description="status prints the rollout: phase, versions, steps, canary weight, the analysis. promote (to "
+        "the new version in full), abort (back to the stable version) and retry (a paused step, or an aborted "
+        "rollout from the start) set the mlops.gitops.dev/rollout-action annotation and wait for the controller "
+        "to act. Exit code: 0 when rolling, complete or no rollout; 1 when paused or aborted, or when the action "
+        "does nothing now or was not acted on in time; 2 on a usage or API error.",
+    )
+    rollout.add_argument("action", choices=["status", "promote", "abort", "retry"])
+    rollout.add_argument("name", help="the ServingEndpoint")
+    rollout.add_argument("-n", "--namespace", help="its namespace (default: the kubeconfig context's)")
+    rollout.add_argument("--kubeconfig", type=Path, help="kubeconfig to use (default: KUBECONFIG, then ~/.kube/config)")
+    rollout.add_argument(
+        "-w",
+        "--watch",
+        action="store_true",
+        help="status: print again at every change until the rollout completes, pauses or aborts",
+    )
+    rollout.add_argument(
+        "--wait",
+        type=float,
+        default=30.0,
+        metavar="SECONDS",
+        help="promote/abort/retry: how long to wait for the controller to act (0: do not wait)",
+    )
+
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args)
@@ -77,6 +104,8 @@ def main(argv: list[str] | None = None) -> int:
         return _generate(args.root, check=args.check)
     if args.command == "trace":
         return _trace(trace, args)
+    if args.command == "rollout":
+        return _rollout(args)
     return _validate(args.paths)
 
 
@@ -123,6 +152,15 @@ def _trace(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
     except ValueError as exc:
         parser.error(str(exc))  # exits 2, as for any usage error
     return command.trace(ref, namespace=args.namespace, kubeconfig=args.kubeconfig, output=args.output)
+
+
+def _rollout(args: argparse.Namespace) -> int:
+    from controller.rollout_cli import command  # imports the Kubernetes client: only when asked
+
+    where = {"namespace": args.namespace, "kubeconfig": args.kubeconfig}
+    if args.action == "status":
+        return command.status(args.name, watch=args.watch, **where)
+    return command.act(args.action, args.name, wait_seconds=args.wait, **where)
 
 
 def _validate(paths: list[Path]) -> int:
