@@ -27,6 +27,16 @@ EXTERNAL_CALLS = Counter(
     "OK or the error code).",
     ["service", "method", "status"],
 )
+PROMOTION_GATE_RESULTS = Counter(
+    "mlops_promotion_gate_results_total",
+    "MLModel alias promotions judged against their gates, by result (passed, blocked).",
+    ["result"],
+)
+PROMOTIONS_BLOCKED = Gauge(
+    "mlops_promotions_blocked",
+    "MLModel aliases held back by their promotion gates now, per resource.",
+    ["namespace", "name"],
+)
 ROLLOUT_PHASE = Gauge(
     "mlops_rollout_phase",
     "ServingEndpoint rollouts: 1 for the phase each is in now (Progressing, Paused, Aborted, Completed), 0 for the"

@@ -244,6 +244,14 @@ ENDPOINT_NOT_READY = reason(
     "not updating, but `state.ready` is NOT_READY (a served entity is not deployed)",
     "check the served entities' state in Databricks",
 )
+PROMOTION_BLOCKED = reason(
+    "PromotionBlocked",
+    NOT_READY,
+    ("MLModel",),
+    "a version failed the promotion gates of the alias the spec moves to it: the alias stays where it is, "
+    "everything else was applied; `status.promotion` has each gate's measured and required value",
+    "fix the version (log the metric, set the approval tag) or point the alias elsewhere; see docs/promotion.md",
+)
 
 # Never set by this version; kept because dashboards and health checks may match on it.
 DELETING = "Deleting"
@@ -287,6 +295,11 @@ def set_condition(
     }
     others = [c for c in conditions if c.get("type") != type_]
     return sorted([*others, updated], key=lambda c: str(c.get("type")))
+
+
+def is_waiting(reason: str) -> bool:
+    """A Waiting* reason: the resource waits for something to exist or become Ready (it posts one Event)."""
+    return reason.startswith("Waiting")
 
 
 def find(conditions: list[dict[str, Any]], type_: str) -> dict[str, Any] | None:

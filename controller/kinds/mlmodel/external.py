@@ -8,6 +8,7 @@ from mlflow.entities.model_registry import ModelVersion, ModelVersionTag, Regist
 
 from controller.clients import errors
 from controller.clients.mlflow import MlflowConnection, translated_errors
+from controller.kinds.mlmodel.gates import Evidence, latest_values
 from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
 
 _PAGE = 200
@@ -106,6 +107,28 @@ class MlflowRegistry:
     def model_url(self, name: str) -> str:
         return f"{self._conn.tracking_uri}/#/models/{urllib.parse.quote(name, safe='')}"
 
+    def evidence(self, name: str, version: ObservedVersion) -> Evidence:
+        """The version's tags (as listed) and the metrics of its logged model and of its run.
+
+        A logged model or run that no longer exists has no metrics: a gate on them then fails as missing.
+        """
+        model_metrics: dict[str, float] = {}
+        run_metrics: dict[str, float] = {}
+        if version.logged_model_id:
+            try:
+                with translated_errors("get_logged_model"):
+                    logged = self._conn.tracking.get_logged_model(version.logged_model_id)
+                model_metrics = latest_values((m.key, m.value, m.timestamp) for m in logged.metrics or [])
+            except errors.NotFound:
+                pass
+        if version.run_id:
+            try:
+                with translated_errors("get_run"):
+                    run_metrics = dict(self._conn.tracking.get_run(version.run_id).data.metrics)
+            except errors.NotFound:
+                pass
+        return Evidence(version.version, dict(version.tags), model_metrics, run_metrics)
+
     def _resolve(self, source: SourceRequest) -> tuple[str, str | None, str | None]:
         """(source URI, model_id, run_id) to register from.
 
@@ -138,4 +161,5 @@ def _version(version: ModelVersion) -> ObservedVersion:
         source=version.source or "",
         run_id=version.run_id or None,
         tags=dict(version.tags),
+        model_id=version.model_id or None,
     )

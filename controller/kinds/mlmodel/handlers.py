@@ -27,7 +27,9 @@ def _registry(resource: Model) -> mlmodel.Registry:
 
 
 def _reconcile(resource: Model, registry: mlmodel.Registry) -> Outcome:
-    request = mlmodel.Request(owner=resource.owner, spec_changed=resource.spec_changed)
+    request = mlmodel.Request(
+        owner=resource.owner, spec_changed=resource.spec_changed, promotion=resource.status.promotion
+    )
     return mlmodel.reconcile(resource.spec, registry=registry, request=request)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
@@ -64,6 +64,61 @@ class VersionSpec(CamelModel):
     """The version's description."""
 
 
+class MetricGate(CamelModel):
+    """A metric the target version must reach: a bound, or no worse than the version the alias holds now."""
+
+    model_config = CamelModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "[has(self.min), has(self.max), has(self.notWorseThan)].filter(x, x).size() == 1",
+                    "message": "set exactly one of min, max or notWorseThan",
+                },
+                {
+                    "rule": "!has(self.tolerance) || has(self.notWorseThan)",
+                    "message": "tolerance applies only to notWorseThan",
+                    "fieldPath": ".tolerance",
+                },
+                {
+                    "rule": "!has(self.greaterIsBetter) || has(self.notWorseThan)",
+                    "message": "greaterIsBetter applies only to notWorseThan",
+                    "fieldPath": ".greaterIsBetter",
+                },
+            ]
+        }
+    }
+
+    name: str = Field(min_length=1, max_length=250)
+    """The metric's key, as logged to the version's MLflow 3 logged model or to its run (e.g. val_auc)."""
+
+    min: float | None = None
+    """The lowest value that passes (inclusive)."""
+
+    max: float | None = None
+    """The highest value that passes (inclusive)."""
+
+    not_worse_than: Literal["current"] | None = None
+    """current: compare with the version the alias points at in the registry now."""
+
+    tolerance: float | None = Field(default=None, ge=0)
+    """With notWorseThan: how much worse than the current version still passes (absolute; default 0)."""
+
+    greater_is_better: bool | None = None
+    """With notWorseThan: whether a higher value is better (default true; false for a loss or an error rate)."""
+
+
+class PromotionPolicy(CamelModel):
+    """Gates a version must pass before an alias is moved to it. All must pass."""
+
+    require_tags: dict[str, TagValue] = Field(
+        default_factory=dict, max_length=20, json_schema_extra=tag_key_rules(TAG_KEY_LENGTH)
+    )
+    """Tags the target version must carry with exactly these values (set by a reviewer or a CI job)."""
+
+    metrics: list[MetricGate] = Field(default_factory=list, max_length=20)
+    """Metric gates, judged on the target version's logged model, else its run."""
+
+
 class MLModelSpec(ManagedSpec):
     """The desired registered model."""
 
@@ -75,6 +130,11 @@ class MLModelSpec(ManagedSpec):
                     " || (has(self.versions) && self.versions.exists(v, v.name == self.aliases[k])))",
                     "message": "an alias that names a version handle must name one of spec.versions",
                     "fieldPath": ".aliases",
+                },
+                {
+                    "rule": "!has(self.promotion) || self.promotion.all(k, has(self.aliases) && k in self.aliases)",
+                    "message": "a promotion policy must name an alias in spec.aliases",
+                    "fieldPath": ".promotion",
                 },
                 {
                     "rule": "self.registeredName == oldSelf.registeredName",
@@ -127,6 +187,10 @@ class MLModelSpec(ManagedSpec):
     """Alias name to version: a version number that already exists, or a handle from versions.
     Aliases the resource set earlier and no longer lists are removed; others are left alone."""
 
+    promotion: dict[str, PromotionPolicy] = Field(default_factory=dict, max_length=32)
+    """Alias name to the gates a version must pass before that alias is moved to it. A version that fails
+    leaves the alias where it is (Ready=False, PromotionBlocked) and is judged again at every drift check."""
+
     adopt: bool = False
     """Take over a registered model that already exists and no other resource owns."""
 
@@ -146,6 +210,42 @@ class VersionStatus(CamelModel):
 
     message: str = ""
     """Why registering failed, with the registry's message."""
+
+
+class GateStatus(CamelModel):
+    """One gate's verdict on a target version."""
+
+    gate: str
+    """The gate, e.g. "tag validation_status" or "metric val_auc not worse than current"."""
+
+    passed: bool
+    """Whether the target version passed it."""
+
+    measured: str = ""
+    """What the version has (a tag value or metric value); empty when it has none."""
+
+    required: str = ""
+    """What the gate requires, e.g. "approved" or ">= 0.91"."""
+
+    message: str = ""
+    """Why it failed, or what it compared."""
+
+
+class PromotionStatus(CamelModel):
+    """Where a gated alias stands."""
+
+    target: int
+    """The version the spec points the alias at."""
+
+    current: int | None = None
+    """The version the alias pointed at in the registry when the target was judged (none: a first promotion)."""
+
+    state: Literal["Blocked", "Promoted", "Passed"]
+    """Blocked: the target failed a gate and the alias stays at current. Promoted: the alias points at the
+    target. Passed: the target passed its gates but the alias has not been moved yet (see the conditions)."""
+
+    gates: list[GateStatus] = Field(default_factory=list)
+    """Each gate's verdict when the target was judged (empty when the alias was already at the target)."""
 
 
 class MLModelStatus(ManagedStatus):
@@ -168,6 +268,9 @@ class MLModelStatus(ManagedStatus):
 
     drift: list[str] = Field(default_factory=list)
     """Differences between spec and the registry that were found and, under ObserveOnly, left alone."""
+
+    promotion: dict[str, PromotionStatus] = Field(default_factory=dict)
+    """Per gated alias: its target version, the version it holds, and each gate's verdict."""
 
 
 DEFINITION = KindDefinition(

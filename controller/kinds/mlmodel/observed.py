@@ -24,6 +24,16 @@ class ObservedVersion:
     source: str
     run_id: str | None
     tags: dict[str, str] = field(default_factory=dict)
+    model_id: str | None = None  # the MLflow 3 logged model it was registered from
+
+    @property
+    def logged_model_id(self) -> str | None:
+        """Its logged model: recorded by the registry, or named by a `models:/<id>` source."""
+        if self.model_id:
+            return self.model_id
+        prefix = "models:/"
+        named = self.source[len(prefix) :] if self.source.startswith(prefix) else ""
+        return named if named.startswith("m-") and "/" not in named else None
 
 
 @dataclass(frozen=True)

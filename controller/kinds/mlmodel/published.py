@@ -27,14 +27,18 @@ class ModelView:
 
 
 def view(spec: Mapping[str, Any], status: Mapping[str, Any]) -> ModelView:
-    """The MLModel's published entry, from its spec and its typed status."""
+    """The MLModel's published entry, from its spec and its typed status.
+
+    An alias held back by its promotion gates still points at a usable version, so a model whose only
+    trouble is a blocked promotion counts as ready: endpoints keep following its aliases.
+    """
     typed = read_status(MLModelStatus, status)
     ready = next((cond for cond in typed.conditions if cond.type == c.READY), None)
     reason = ready.reason if ready else "not reconciled yet"
     return ModelView(
         registered_name=str(spec.get("registeredName") or ""),
         aliases=dict(typed.aliases),
-        ready=ready is not None and ready.status == "True",
+        ready=ready is not None and (ready.status == "True" or ready.reason == c.PROMOTION_BLOCKED),
         message=f"{reason}: {ready.message}" if ready and ready.message else reason,
     )
 

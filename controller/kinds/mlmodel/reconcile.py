@@ -10,73 +10,30 @@ replica never leads to a duplicate or a wrongful removal.
 from __future__ import annotations
 
 import functools
-import hashlib
 from collections.abc import Callable
-from dataclasses import dataclass
-from typing import Protocol
 
-from controller.kinds.mlmodel.model import MLModelSpec, VersionSpec
-from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
+from controller.kinds.mlmodel import promotion
+from controller.kinds.mlmodel.model import MLModelSpec
+from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion
+from controller.kinds.mlmodel.promotion import Promotions
+from controller.kinds.mlmodel.run import ModelRun
+from controller.kinds.mlmodel.run import Registry as Registry
+from controller.kinds.mlmodel.run import Request as Request
+from controller.kinds.mlmodel.versions import FINGERPRINT_TAG as FINGERPRINT_TAG
+from controller.kinds.mlmodel.versions import HANDLE_TAG as HANDLE_TAG
+from controller.kinds.mlmodel.versions import sync_versions
 from controller.reconciling import ownership, policy
-from controller.reconciling.errors import REFUSALS
-from controller.reconciling.ownership import MANAGED_TAG, TAG_PREFIX
-from controller.reconciling.run import Run, guarded
+from controller.reconciling.ownership import MANAGED_TAG
+from controller.reconciling.run import guarded
 from controller.status import conditions as c
-from controller.status.outcome import Outcome
-
-FINGERPRINT_TAG = f"{TAG_PREFIX}/source-fingerprint"
-HANDLE_TAG = f"{TAG_PREFIX}/version-name"
+from controller.status.outcome import Outcome as Outcome
 
 WAIT_RETRY_SECONDS = 15.0
 
 
-class Registry(Protocol):
-    """What the reconcile needs from a model registry (MLflow or Unity Catalog)."""
-
-    creates_versions: bool
-    """False where versions are made only by training (Unity Catalog): declared versions are then found, not made."""
-
-    def get_model(self, name: str) -> ObservedModel | None: ...
-    def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None: ...
-    def set_description(self, name: str, description: str) -> None: ...
-    def set_tag(self, name: str, key: str, value: str) -> None: ...
-    def delete_tag(self, name: str, key: str) -> None: ...
-    def list_versions(self, name: str) -> list[ObservedVersion]: ...
-    def create_version(
-        self, name: str, source: SourceRequest, *, tags: dict[str, str], description: str | None
-    ) -> ObservedVersion: ...
-    def tag_version(self, name: str, version: int, key: str, value: str) -> None: ...
-    def set_alias(self, name: str, alias: str, version: int) -> None: ...
-    def delete_alias(self, name: str, alias: str) -> None: ...
-    def delete_model(self, name: str) -> None: ...
-    def source_uri(self, source: SourceRequest) -> str: ...
-    def model_url(self, name: str) -> str: ...
-
-
-@dataclass(frozen=True)
-class Request:
-    """One reconcile's input besides the spec."""
-
-    owner: str  # "namespace/name" of the resource
-    spec_changed: bool  # generation differs from the last reconciled one
-
-
-@dataclass(kw_only=True)
-class _Run(Run):
-    """What one reconcile has done and found so far."""
-
-    spec: MLModelSpec
-    request: Request
-    registry: Registry
-
-    @property
-    def name(self) -> str:
-        return self.spec.registered_name
-
-
 def reconcile(spec: MLModelSpec, *, registry: Registry, request: Request) -> Outcome:
     """Make the registry match the spec (or, under ObserveOnly, report how it differs)."""
-    run = _Run(
+    run = ModelRun(
         spec=spec,
         request=request,
         registry=registry,
@@ -92,6 +49,7 @@ def delete(spec: MLModelSpec, *, connect: Callable[[], Registry], owner: str) ->
 
     Retain and ObserveOnly never connect at all, and a model owned by someone else is never deleted.
     """
+    promotion.forget(owner)
     kept = policy.kept_on_delete(spec, f"registered model {spec.registered_name}")
     if kept is not None:
         return kept
@@ -105,7 +63,7 @@ def delete(spec: MLModelSpec, *, connect: Callable[[], Registry], owner: str) ->
     return f"deleted registered model {spec.registered_name}"
 
 
-def _reconcile(run: _Run) -> Outcome:
+def _reconcile(run: ModelRun) -> Outcome:
     model = run.registry.get_model(run.name)
     if model is None:
         if run.observe_only:
@@ -123,13 +81,21 @@ def _reconcile(run: _Run) -> Outcome:
     run.attempt(lambda: _sync_description(run, model))
     run.attempt(lambda: _sync_tags(run, model, managed))
     versions = run.registry.list_versions(run.name)
-    version_status, handles = _sync_versions(run, versions)
-    aliases = _apply_aliases(run, model, managed, handles, versions)
+    version_status, handles = sync_versions(run, versions)
+    promotions = Promotions(
+        registry=run.registry,
+        name=run.name,
+        policies=run.spec.promotion,
+        previous=run.request.promotion,
+        versions={v.version: v for v in versions},
+        notes=run.notes,
+    )
+    aliases = _apply_aliases(run, model, managed, handles, versions, promotions)
     run.attempt(lambda: _record_managed(run, model, managed))
-    return _outcome(run, model, versions, version_status, aliases)
+    return _outcome(run, versions, version_status, aliases, promotions)
 
 
-def _create_model(run: _Run) -> ObservedModel:
+def _create_model(run: ModelRun) -> ObservedModel:
     tags = {**run.spec.tags, **ownership.ownership_tags(run.request.owner)}
     tags[MANAGED_TAG] = ownership.encode_managed(tags=run.spec.tags, aliases=())
     run.registry.create_model(run.name, description=run.spec.description, tags=tags)
@@ -137,14 +103,14 @@ def _create_model(run: _Run) -> ObservedModel:
     return ObservedModel(name=run.name, description=run.spec.description or "", tags=tags, aliases={})
 
 
-def _adopt(run: _Run, model: ObservedModel) -> None:
+def _adopt(run: ModelRun, model: ObservedModel) -> None:
     for key, value in ownership.ownership_tags(run.request.owner).items():
         run.registry.set_tag(run.name, key, value)
         model.tags[key] = value
     run.note("Adopted", f"adopted existing registered model {run.name}")
 
 
-def _sync_description(run: _Run, model: ObservedModel) -> None:
+def _sync_description(run: ModelRun, model: ObservedModel) -> None:
     wanted = run.spec.description
     if wanted is None or wanted == model.description:
         return
@@ -153,7 +119,7 @@ def _sync_description(run: _Run, model: ObservedModel) -> None:
         run.changed("set the description")
 
 
-def _sync_tags(run: _Run, model: ObservedModel, managed: dict[str, set[str]]) -> None:
+def _sync_tags(run: ModelRun, model: ObservedModel, managed: dict[str, set[str]]) -> None:
     for key, value in sorted(run.spec.tags.items()):
         current = model.tags.get(key)
         if current != value and run.may_write(f"tag {key} is {current!r}, spec says {value!r}"):
@@ -165,97 +131,33 @@ def _sync_tags(run: _Run, model: ObservedModel, managed: dict[str, set[str]]) ->
             run.changed(f"removed tag {key}")
 
 
-def _sync_versions(run: _Run, versions: list[ObservedVersion]) -> tuple[list[dict[str, object]], dict[str, int]]:
-    """Find or create every declared version (adding created ones to `versions`).
-
-    Returns the status entries and handle → version number.
-    """
-    statuses: list[dict[str, object]] = []
-    handles: dict[str, int] = {}
-    for declared in run.spec.versions:
-        entry: dict[str, object] = {"name": declared.name}
-        try:
-            found = _ensure_version(run, declared, versions)
-        except REFUSALS as exc:
-            entry.update(status="Failed", message=str(exc))
-            run.refused(exc, context=f"version {declared.name} could not be registered")
-        else:
-            if found is None:
-                entry.update(status="Missing", message="not registered (ObserveOnly)")
-            else:
-                handles[declared.name] = found.version
-                entry.update(version=found.version, status=found.status)
-        statuses.append(entry)
-    return statuses, handles
-
-
-def _ensure_version(run: _Run, declared: VersionSpec, versions: list[ObservedVersion]) -> ObservedVersion | None:
-    """The version made from this source: found by fingerprint, adopted by source, or created once.
-
-    The fingerprint tag is written in the same call that creates the version, so a crash
-    can never leave a version that a retry would not find.
-    """
-    source = _source_request(declared)
-    uri = run.registry.source_uri(source)
-    if not run.registry.creates_versions:
-        return _registered_by_training(run, declared, versions, source, uri)
-    fingerprint = _fingerprint(run.name, source)
-    for version in versions:
-        if version.tags.get(FINGERPRINT_TAG) == fingerprint:
-            return version
-    for version in versions:
-        if _same_source(version, source, uri) and FINGERPRINT_TAG not in version.tags:
-            if run.may_write(f"version {version.version} matches {declared.name} but is not tagged"):
-                run.registry.tag_version(run.name, version.version, FINGERPRINT_TAG, fingerprint)
-                run.registry.tag_version(run.name, version.version, HANDLE_TAG, declared.name)
-                run.note("Adopted", f"adopted version {version.version} as {declared.name}")
-            return version
-    if not run.may_write(f"version {declared.name} is not registered"):
-        return None
-    created = run.registry.create_version(
-        run.name,
-        source,
-        tags={FINGERPRINT_TAG: fingerprint, HANDLE_TAG: declared.name},
-        description=declared.description,
-    )
-    run.note("VersionCreated", f"registered version {created.version} as {declared.name}")
-    versions.append(created)
-    return created
-
-
-def _registered_by_training(
-    run: _Run, declared: VersionSpec, versions: list[ObservedVersion], source: SourceRequest, uri: str
-) -> ObservedVersion | None:
-    """Where only training registers versions, a declared version is the one made from its source."""
-    for version in versions:
-        if _same_source(version, source, uri):
-            return version
-    run.wait(
-        c.WAITING_FOR_MODEL_VERSION,
-        f"version {declared.name}: no version registered from {source.key} yet (training registers versions here)",
-    )
-    return None
-
-
 def _apply_aliases(
-    run: _Run,
+    run: ModelRun,
     model: ObservedModel,
     managed: dict[str, set[str]],
     handles: dict[str, int],
     versions: list[ObservedVersion],
+    promotions: Promotions,
 ) -> dict[str, int]:
-    """Point every alias where the spec says; returns the aliases as they now are."""
+    """Point every alias where the spec says, once its target passes its gates; returns the aliases as they now are."""
     aliases = dict(model.aliases)
     existing = {v.version for v in versions}
     for alias, target in sorted(run.spec.aliases.items()):
         version = _alias_version(run, alias, target, handles, existing)
-        if version is None or aliases.get(alias) == version:
+        if version is None:
+            continue
+        if aliases.get(alias) == version:
+            promotions.settled(alias, version)
             continue
         if not run.may_write(f"alias {alias} points at {aliases.get(alias)}, spec says {version}"):
+            continue
+        judged = f"alias {alias}: judging version {version}"
+        if not run.attempt(functools.partial(promotions.allows, alias, aliases.get(alias), version), context=judged):
             continue
         if run.attempt(functools.partial(_done, run.registry.set_alias, run.name, alias, version)):
             was = f" (was {aliases[alias]})" if alias in aliases else ""
             aliases[alias] = version
+            promotions.moved(alias)
             run.changed(f"pointed alias {alias} at version {version}{was}")
     for alias in sorted(managed["aliases"] - set(run.spec.aliases)):
         if alias not in aliases or not run.may_write(f"alias {alias} is no longer in spec"):
@@ -266,7 +168,9 @@ def _apply_aliases(
     return aliases
 
 
-def _alias_version(run: _Run, alias: str, target: int | str, handles: dict[str, int], existing: set[int]) -> int | None:
+def _alias_version(
+    run: ModelRun, alias: str, target: int | str, handles: dict[str, int], existing: set[int]
+) -> int | None:
     if isinstance(target, str):
         if target in handles:
             return handles[target]
@@ -279,7 +183,7 @@ def _alias_version(run: _Run, alias: str, target: int | str, handles: dict[str, 
     return target
 
 
-def _record_managed(run: _Run, model: ObservedModel, managed: dict[str, set[str]]) -> None:
+def _record_managed(run: ModelRun, model: ObservedModel, managed: dict[str, set[str]]) -> None:
     """Remember which tags and aliases this resource set, so that it removes only its own."""
     if run.observe_only:
         return
@@ -295,11 +199,11 @@ def _done(action: Callable[..., object], *args: object) -> bool:
 
 
 def _outcome(
-    run: _Run,
-    model: ObservedModel,
+    run: ModelRun,
     versions: list[ObservedVersion],
     version_status: list[dict[str, object]],
     aliases: dict[str, int],
+    promotions: Promotions,
 ) -> Outcome:
     observed: dict[str, object] = {
         "registeredName": run.name,
@@ -309,22 +213,8 @@ def _outcome(
         "versions": version_status,
         "url": run.registry.model_url(run.name),
         "drift": run.drift,
+        "promotion": promotions.status(),
     }
-    return run.outcome(observed, matches=f"registered model {run.name} matches the spec")
-
-
-def _source_request(declared: VersionSpec) -> SourceRequest:
-    source = declared.source
-    if source.model_id:
-        return SourceRequest(model_id=source.model_id)
-    assert source.run is not None
-    return SourceRequest(run_id=source.run.run_id, artifact_path=source.run.artifact_path)
-
-
-def _fingerprint(model_name: str, source: SourceRequest) -> str:
-    return hashlib.sha256(f"{model_name}|{source.key}".encode()).hexdigest()[:32]
-
-
-def _same_source(version: ObservedVersion, source: SourceRequest, uri: str) -> bool:
-    """A version registered from this source: same URI, or (for a run's model) same run id."""
-    return version.source == uri or (source.model_id is None and version.run_id == source.run_id)
+    promotions.count_blocked(run.request.owner)
+    matches = f"registered model {run.name} matches the spec"
+    return run.outcome(observed, matches=matches, holding=promotions.holding())

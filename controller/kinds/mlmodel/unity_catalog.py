@@ -13,9 +13,11 @@ import urllib.parse
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.ml import Metric
 
 from controller.clients import errors
 from controller.clients.databricks import translated_errors
+from controller.kinds.mlmodel.gates import Evidence, latest_values
 from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
 
 _MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
@@ -115,9 +117,43 @@ class UnityCatalogRegistry:
             return f"models:/{source.model_id}"
         return f"runs:/{source.run_id}/{source.artifact_path}"
 
+    def evidence(self, name: str, version: ObservedVersion) -> Evidence:
+        """The version's tags (MLflow-on-UC's read: Unity Catalog's own has none) and the metrics of its logged
+        model and its run, from the workspace's MLflow tracking. What no longer exists has no metrics."""
+        with translated_errors():
+            raw = self._w.api_client.do(
+                "GET", f"{_MLFLOW_UC}/model-versions/get", query={"name": name, "version": str(version.version)}
+            )
+        found: dict[str, Any] = raw["model_version"] if isinstance(raw, dict) else {}
+        tags = {t["key"]: t.get("value", "") for t in found.get("tags") or []}
+        model_id = found.get("model_id") or version.logged_model_id
+        run_id = found.get("run_id") or version.run_id
+        model_metrics: dict[str, float] = {}
+        run_metrics: dict[str, float] = {}
+        if model_id:
+            try:
+                with translated_errors():
+                    logged = self._w.experiments.get_logged_model(model_id).model
+                data = logged.data if logged else None
+                model_metrics = _latest(data.metrics if data else None)
+            except errors.NotFound:
+                pass
+        if run_id:
+            try:
+                with translated_errors():
+                    run = self._w.experiments.get_run(run_id).run
+                run_metrics = _latest(run.data.metrics if run and run.data else None)
+            except errors.NotFound:
+                pass
+        return Evidence(version.version, tags, model_metrics, run_metrics)
+
     def model_url(self, name: str) -> str:
         path = "/".join(urllib.parse.quote(part, safe="") for part in name.split("."))
         return f"{self._w.config.host}/explore/data/models/{path}"
+
+
+def _latest(metrics: list[Metric] | None) -> dict[str, float]:
+    return latest_values((m.key, m.value, m.timestamp or 0) for m in metrics or [] if m.key and m.value is not None)
 
 
 def _parts(name: str) -> tuple[str, str, str]:

@@ -1,0 +1,58 @@
+"""The MLModel reconcile's state: the registry it talks to, its input, and what it has done so far."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Protocol
+
+from controller.kinds.mlmodel.gates import Evidence
+from controller.kinds.mlmodel.model import MLModelSpec, PromotionStatus
+from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
+from controller.reconciling.run import Run
+
+
+class Registry(Protocol):
+    """What the reconcile needs from a model registry (MLflow or Unity Catalog)."""
+
+    creates_versions: bool
+    """False where versions are made only by training (Unity Catalog): declared versions are then found, not made."""
+
+    def get_model(self, name: str) -> ObservedModel | None: ...
+    def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None: ...
+    def set_description(self, name: str, description: str) -> None: ...
+    def set_tag(self, name: str, key: str, value: str) -> None: ...
+    def delete_tag(self, name: str, key: str) -> None: ...
+    def list_versions(self, name: str) -> list[ObservedVersion]: ...
+    def create_version(
+        self, name: str, source: SourceRequest, *, tags: dict[str, str], description: str | None
+    ) -> ObservedVersion: ...
+    def tag_version(self, name: str, version: int, key: str, value: str) -> None: ...
+    def set_alias(self, name: str, alias: str, version: int) -> None: ...
+    def delete_alias(self, name: str, alias: str) -> None: ...
+    def delete_model(self, name: str) -> None: ...
+    def source_uri(self, source: SourceRequest) -> str: ...
+    def model_url(self, name: str) -> str: ...
+    def evidence(self, name: str, version: ObservedVersion) -> Evidence: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """One reconcile's input besides the spec."""
+
+    owner: str  # "namespace/name" of the resource
+    spec_changed: bool  # generation differs from the last reconciled one
+    promotion: Mapping[str, PromotionStatus] = field(default_factory=dict)  # status.promotion as last written
+
+
+@dataclass(kw_only=True)
+class ModelRun(Run):
+    """What one reconcile has done and found so far."""
+
+    spec: MLModelSpec
+    request: Request
+    registry: Registry
+
+    @property
+    def name(self) -> str:
+        return self.spec.registered_name
