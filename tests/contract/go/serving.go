@@ -3,6 +3,7 @@ package main
 import (
 	"errors"
 	"fmt"
+	"io"
 	"strings"
 
 	"github.com/databricks/databricks-sdk-go"
@@ -127,6 +128,25 @@ func (c *contract) servingEndpoint() {
 			return err
 		}
 		return expect(info.TableId != "", "table %s has no table_id", table)
+	})
+
+	c.check("serving: the health metrics export is Prometheus text with a series per served entity", func() error {
+		answer, err := c.w.ServingEndpoints.ExportMetrics(c.ctx, serving.ExportMetricsRequest{Name: name})
+		if err != nil {
+			return err
+		}
+		if answer.Contents == nil {
+			return fmt.Errorf("export_metrics answered no contents")
+		}
+		defer answer.Contents.Close()
+		body, err := io.ReadAll(answer.Contents)
+		if err != nil {
+			return err
+		}
+		text := string(body)
+		return expect(strings.Contains(text, "# TYPE request_count_total gauge\n") &&
+			strings.Contains(text, `request_count_total{served_model_name="`),
+			"export_metrics answered %q, want Prometheus text with request_count_total per served entity", text)
 	})
 
 	c.check("serving: a config serving a missing version ends UPDATE_FAILED, and the SDK's waiter stops on it", func() error {
