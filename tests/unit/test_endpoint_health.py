@@ -141,6 +141,14 @@ model_queue_time_ms_bucket{{served_entity_name="a",le="+Inf"}} 120.0 {STAMP}
     assert parse_export(text) == {"a": EntityHealth("a", {"request_rate": 2.0})}
 
 
+def test_counts_declared_as_counters_read_as_the_gauges_do() -> None:
+    text = EXPORT.replace("request_count_total gauge", "request_count counter").replace(
+        "request_5xx_count_total gauge", "request_5xx_count counter"
+    )
+
+    assert parse_export(text) == parse_export(EXPORT)
+
+
 def test_text_that_is_not_prometheus_text_is_refused() -> None:
     with pytest.raises(ValueError):  # noqa: PT011 - the parser's own message varies
         parse_export('request_count_total{served_model_name="a" 1\n')
