@@ -113,11 +113,14 @@ class _Minute:
         return str(self.entity["name"])
 
     def gauges(self) -> dict[str, float]:
+        server_errors = round(self.requests * self.behaviour.error_rate)
+        # Rounded apart, the two error counts could add up to more requests than there were.
+        client_errors = min(round(self.requests * self.behaviour.client_error_rate), self.requests - server_errors)
         out = {
             "cpu_usage_percentage": self.behaviour.cpu_usage_percent,
             "mem_usage_percentage": self.behaviour.memory_usage_percent,
-            "request_4xx_count_total": float(round(self.requests * self.behaviour.client_error_rate)),
-            "request_5xx_count_total": float(round(self.requests * self.behaviour.error_rate)),
+            "request_4xx_count_total": float(client_errors),
+            "request_5xx_count_total": float(server_errors),
             "request_count_total": float(self.requests),
         }
         concurrency = self.entity.get("max_provisioned_concurrency") or _CONCURRENCY.get(
@@ -142,6 +145,8 @@ class _Minute:
 
 @dataclasses.dataclass(frozen=True)
 class _Latency:
+    """The latencies of one entity's minute, as a distribution."""
+
     knots: tuple[tuple[float, float], ...]
     """(quantile, ms) points of a piecewise-linear quantile function."""
 
