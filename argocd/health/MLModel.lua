@@ -8,12 +8,14 @@
 -- Argo CD calls it with the live object as `obj`; it returns {status = ..., message = ...}.
 
 -- Reasons that mean "not yet" rather than "broken": a sync wave waits on them instead of
--- failing. Every WaitingFor* reason of controller/status/conditions.py, ExternalUnavailable, and
+-- failing. Every WaitingFor* reason of controller/status/conditions.py, ExternalUnavailable,
 -- MonitorPending, which the controller polls until Databricks has set the monitor up or finished
--- deleting it (status.monitorStatus may still say ACTIVE then, from before the delete).
+-- deleting it (status.monitorStatus may still say ACTIVE then, from before the delete), and
+-- RolloutProgressing: a ServingEndpoint rolling a new version out step by step, or paused for a person.
 local TRANSIENT_REASONS = {
   ExternalUnavailable = true,
   MonitorPending = true,
+  RolloutProgressing = true,
   WaitingForDependency = true,
   WaitingForInferenceTable = true,
   WaitingForModelVersion = true,

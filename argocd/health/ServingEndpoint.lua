@@ -8,12 +8,14 @@
 -- Argo CD calls it with the live object as `obj`; it returns {status = ..., message = ...}.
 
 -- Reasons that mean "not yet" rather than "broken": a sync wave waits on them instead of
--- failing. Every WaitingFor* reason of controller/status/conditions.py, ExternalUnavailable, and
+-- failing. Every WaitingFor* reason of controller/status/conditions.py, ExternalUnavailable,
 -- MonitorPending, which the controller polls until Databricks has set the monitor up or finished
--- deleting it (status.monitorStatus may still say ACTIVE then, from before the delete).
+-- deleting it (status.monitorStatus may still say ACTIVE then, from before the delete), and
+-- RolloutProgressing: a ServingEndpoint rolling a new version out step by step, or paused for a person.
 local TRANSIENT_REASONS = {
   ExternalUnavailable = true,
   MonitorPending = true,
+  RolloutProgressing = true,
   WaitingForDependency = true,
   WaitingForInferenceTable = true,
   WaitingForModelVersion = true,
@@ -122,7 +124,8 @@ local function assess(obj, rules)
   return result("Progressing", describe(ready))
 end
 
--- ServingEndpoint: Progressing while a config update rolls out, Degraded when one failed.
+-- ServingEndpoint: Progressing while a rollout (spec.rollout) or a config update runs, Degraded when a rollout
+-- was aborted or an update failed. A completed rollout is Healthy once the endpoint is Ready.
 
 -- "name -> version N" for each served entity an update moves to a new version.
 local function pending_versions(status)
@@ -152,13 +155,52 @@ local function failure_detail(status, ready)
   return ": " .. table.concat(messages, "; ")
 end
 
+-- ": <text>" when text is set.
+local function detail(text)
+  if is_empty(text) then
+    return ""
+  end
+  return ": " .. text
+end
+
+-- The rollout's own health while it runs or after an abort; nil once it completed (or none ever ran).
+local function rollout_state(rollout)
+  if rollout == nil then
+    return nil
+  end
+  if rollout.phase == "Aborted" then
+    return result("Degraded", "Rollout aborted" .. detail(rollout.message))
+  end
+  if rollout.phase == "Paused" then
+    if is_empty(rollout.message) then
+      return result("Progressing", "Rollout paused")
+    end
+    return result("Progressing", "Rollout: " .. rollout.message)
+  end
+  if rollout.phase == "Progressing" then
+    return result("Progressing", "Rollout in progress" .. detail(rollout.summary))
+  end
+  return nil
+end
+
 return assess(obj, {
   state = function(status, ready)
+    local rolling = rollout_state(status.rollout)
+    if rolling ~= nil then
+      return rolling
+    end
     if status.configUpdate == "IN_PROGRESS" then
       return result("Progressing", "Config update in progress" .. pending_versions(status))
     end
     if status.configUpdate == "UPDATE_FAILED" then
       return result("Degraded", "Config update failed" .. failure_detail(status, ready))
+    end
+    return nil
+  end,
+  note = function(status)
+    local rollout = status.rollout
+    if rollout ~= nil and rollout.phase == "Completed" and not is_empty(rollout.summary) then
+      return "rollout " .. rollout.summary
     end
     return nil
   end,

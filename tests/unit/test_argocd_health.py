@@ -94,7 +94,8 @@ REASONS = sorted(
     if name.isupper() and isinstance(value, str) and name not in {"READY", "SYNCED"}
 )
 # MonitorPending: Databricks is still setting the monitor up or deleting it; the controller polls it.
-TRANSIENT = {conditions.EXTERNAL_UNAVAILABLE, conditions.MONITOR_PENDING} | {
+# RolloutProgressing: a ServingEndpoint rolling a version out step by step (or paused for a person).
+TRANSIENT = {conditions.EXTERNAL_UNAVAILABLE, conditions.MONITOR_PENDING, conditions.ROLLOUT_PROGRESSING} | {
     reason for reason in REASONS if reason.startswith("WaitingFor")
 }
 
