@@ -278,11 +278,11 @@ DEFINITION = KindDefinition(
         PrinterColumn("Endpoint", ".spec.endpointName"),
         PrinterColumn("Serving", ".status.servedVersions"),
         PrinterColumn("Update", ".status.configUpdate"),
+        PrinterColumn("URL", ".status.url"),
         PrinterColumn(
             "Rollout",
             ".status.rollout.summary",
             description="Where the rollout of a new version stands (status.rollout.summary)",
         ),
-        PrinterColumn("URL", ".status.url"),
     ),
 )
