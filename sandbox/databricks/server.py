@@ -26,6 +26,7 @@ from sandbox.databricks.routing import Router, parse_body, split_target
 from sandbox.databricks.serving import Serving
 from sandbox.databricks.serving_metrics import VersionBehaviour
 from sandbox.databricks.state import ApiError, Clock, Json, Request, Text, Timings
+from sandbox.databricks.tracking import Tracking
 from sandbox.databricks.web import Answer, Call, WebServer
 
 DEFAULT_TOKEN = "dapi-emulator-token"  # noqa: S105 - the sandbox's documented default credential
@@ -87,6 +88,7 @@ class Emulator:
         self.serving = Serving(self.clock, self.timings, self.catalog)
         self.jobs = Jobs(self.clock, self.timings)
         self.monitors = Monitors(self.clock, self.timings, self.catalog)
+        self.tracking = Tracking(self.clock)
         self.router = Router(
             [
                 *self.auth.routes(),
@@ -94,6 +96,7 @@ class Emulator:
                 *self.jobs.routes(),
                 *self.catalog.routes(),
                 *self.monitors.routes(),
+                *self.tracking.routes(),
             ]
         )
 

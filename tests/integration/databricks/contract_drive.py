@@ -14,7 +14,7 @@ import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 from databricks.sdk.errors.base import DatabricksError
-from databricks.sdk.service import catalog, dataquality, jobs, serving
+from databricks.sdk.service import catalog, dataquality, jobs, ml, serving
 
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 
@@ -274,6 +274,32 @@ def drive_http_errors(raw: Raw) -> None:
     raw.session.post(f"{raw.url}/api/2.2/jobs/create", data=b"[]", timeout=10)
 
 
+def drive_tracking(w: WorkspaceClient) -> None:
+    """Training's calls, then the reads promotion gates make."""
+    experiment = w.experiments.create_experiment("/Shared/contract").experiment_id
+    assert experiment is not None
+    refused(lambda: w.experiments.create_experiment("/Shared/contract"))
+    run = w.experiments.create_run(experiment_id=experiment).run
+    assert run is not None
+    assert run.info is not None
+    assert run.info.run_id is not None
+    w.experiments.get_run(run.info.run_id)  # no metrics yet
+    model = w.experiments.create_logged_model(experiment, source_run_id=run.info.run_id).model
+    assert model is not None
+    assert model.info is not None
+    assert model.info.model_id is not None
+    w.experiments.get_logged_model(model.info.model_id)  # no metrics yet
+    w.experiments.log_metric("val_auc", 0.93, 1, run_id=run.info.run_id, model_id=model.info.model_id, step=1)
+    w.experiments.finalize_logged_model(model.info.model_id, ml.LoggedModelStatus.LOGGED_MODEL_READY)
+    w.experiments.update_run(run_id=run.info.run_id, status=ml.UpdateRunStatus.FINISHED)
+    w.experiments.get_run(run.info.run_id)
+    w.experiments.get_logged_model(model.info.model_id)
+    refused(lambda: w.experiments.get_run("0" * 32))
+    refused(lambda: w.experiments.get_logged_model("m-missing"))
+    refused(lambda: w.experiments.create_run(experiment_id="424242"))
+    refused(lambda: w.experiments.log_metric("val_auc", 0.9, 1, run_id="0" * 32))
+
+
 def drive_all(emu: Emulator) -> None:
     """Seeds what the calls need, then calls every route; `emu` is freshly reset."""
     emu.set_timings(endpoint_update=1, run_pending=1, run_running=1, monitor_pending=1)
@@ -288,6 +314,7 @@ def drive_all(emu: Emulator) -> None:
     drive_jobs(emu, w)
     drive_legacy_jobs(emu, raw)
     drive_monitors(emu, w)
+    drive_tracking(w)
     drive_legacy_monitors(emu, w)
     drive_catalog_deletes(w)
     drive_http_errors(raw)

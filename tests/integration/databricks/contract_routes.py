@@ -6,7 +6,7 @@ import typing
 from typing import Any
 
 from databricks.sdk import oauth
-from databricks.sdk.service import catalog, dataquality, iam, jobs, serving
+from databricks.sdk.service import catalog, dataquality, iam, jobs, ml, serving
 from mlflow.protos import databricks_uc_registry_messages_pb2 as uc
 
 from tests.integration.databricks.contract import EMPTY, PROMETHEUS_TEXT, Contract, Legacy, OAuthDocument, wire_keys
@@ -123,6 +123,14 @@ ROUTES: dict[str, Contract] = {
     f"DELETE {_ML}/registered-models/delete-tag": uc.DeleteRegisteredModelTagResponse,
     f"POST {_ML}/model-versions/set-tag": uc.SetModelVersionTagResponse,
     f"DELETE {_ML}/model-versions/delete-tag": uc.DeleteModelVersionTagResponse,
+    "POST /api/2.0/mlflow/experiments/create": ml.CreateExperimentResponse,
+    "POST /api/2.0/mlflow/runs/create": ml.CreateRunResponse,
+    "GET /api/2.0/mlflow/runs/get": ml.GetRunResponse,
+    "POST /api/2.0/mlflow/runs/update": ml.UpdateRunResponse,
+    "POST /api/2.0/mlflow/runs/log-metric": EMPTY,
+    "POST /api/2.0/mlflow/logged-models": ml.CreateLoggedModelResponse,
+    "GET /api/2.0/mlflow/logged-models/{model_id}": ml.GetLoggedModelResponse,
+    "PATCH /api/2.0/mlflow/logged-models/{model_id}": ml.FinalizeLoggedModelResponse,
     f"POST {_DQ}": dataquality.Monitor,
     f"GET {_DQ}": dataquality.ListMonitorResponse,
     f"GET {_DQ}/{{object_type}}/{{object_id}}": dataquality.Monitor,
