@@ -9,12 +9,12 @@ from __future__ import annotations
 import re
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, field_validator
 
 from controller.api.common import CamelModel, ObjectRef
+from controller.kinds.servingendpoint.health import ENDPOINT_METRICS
 
 DURATION_PATTERN = r"^([0-9]+h)?([0-9]+m)?([0-9]+s)?$"
-METRIC_NAME_PATTERN = r"^[a-z][a-z0-9_]*$"
 ROLLOUT_ACTION = "mlops.gitops.dev/rollout-action"
 """The annotation a person sets to `promote:<nonce>`, `abort:<nonce>` or `retry:<nonce>`; acted on once per value."""
 CANARY_SUFFIX = "-canary"
@@ -62,7 +62,7 @@ class MetricCheck(CamelModel):
     name: str = Field(min_length=1, max_length=63, pattern=r"^[A-Za-z0-9_-]+$")
     """The check's name, shown in status and in the abort reason."""
 
-    endpoint_metric: str | None = Field(default=None, min_length=1, max_length=63, pattern=METRIC_NAME_PATTERN)
+    endpoint_metric: str | None = Field(default=None, json_schema_extra={"enum": list(ENDPOINT_METRICS)})
     """A metric of the canary's served entity from the endpoint's metrics export: request_rate (requests/s),
     error_rate (fraction of requests answered 5xx), client_error_rate (fraction 4xx), latency_p50_ms,
     latency_p99_ms, cpu_usage_percent, memory_usage_percent."""
@@ -76,6 +76,14 @@ class MetricCheck(CamelModel):
     job_ref: ObjectRef | None = None
     """An MLJob in this namespace, run once per analysis step with job parameters `model` (registered name)
     and `version` (the canary's version); the check passes when the run succeeds."""
+
+    @field_validator("endpoint_metric")
+    @classmethod
+    def _known_metric(cls, value: str | None) -> str | None:
+        """The CRD's enum, for objects made in code."""
+        if value is not None and value not in ENDPOINT_METRICS:
+            raise ValueError(f"endpointMetric must be one of {', '.join(ENDPOINT_METRICS)}")
+        return value
 
 
 class Analysis(CamelModel):
