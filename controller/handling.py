@@ -24,7 +24,7 @@ from controller.clients import errors
 from controller.clients.redaction import redact
 from controller.reconciling import errors as reactions
 from controller.status import conditions as c
-from controller.status.outcome import Outcome
+from controller.status.outcome import Note, Outcome
 from controller.wiring.dependents import WAKER
 
 DELETE_RETRY_SECONDS = 15
@@ -38,6 +38,7 @@ class _Registry:
         self._locks: dict[str, threading.Lock] = {}
         self._due: dict[str, float] = {}
         self._ready: dict[str, tuple[str, str]] = {}
+        self._reasons: dict[str, str] = {}
 
     def lock(self, uid: str) -> threading.Lock:
         with self._guard:
@@ -71,10 +72,18 @@ class _Registry:
             self._ready[uid] = (kind, status)
             metrics.CONDITION.labels(kind=kind, status=status).inc()
 
+    def swap_reason(self, uid: str, reason: str) -> str | None:
+        """Record the resource's Ready reason; returns the one recorded before (None: none since start)."""
+        with self._guard:
+            previous = self._reasons.get(uid)
+            self._reasons[uid] = reason
+        return previous
+
     def forget(self, uid: str) -> None:
         with self._guard:
             self._locks.pop(uid, None)
             self._due.pop(uid, None)
+            self._reasons.pop(uid, None)
             previous = self._ready.pop(uid, None)
             if previous is not None:
                 metrics.CONDITION.labels(kind=previous[0], status=previous[1]).dec()
@@ -105,7 +114,7 @@ def reconcile(
     metrics.RECONCILES.labels(kind=kind, result=_result(outcome)).inc()
     if outcome.drift_corrections:
         metrics.DRIFT_CORRECTIONS.labels(kind=kind).inc(outcome.drift_corrections)
-    for note in outcome.notes:
+    for note in (*outcome.notes, *_entered_wait(uid, outcome, status)):
         message = redact(note.message)
         kopf.event(body, type="Warning" if note.warning else "Normal", reason=note.reason, message=message)
         (logger.warning if note.warning else logger.info)("%s: %s", note.reason, message)
@@ -161,6 +170,21 @@ def deletion_failed(*, body: kopf.Body, patch: kopf.Patch, message: str) -> None
 def forget(meta: Mapping[str, Any]) -> None:
     """Drop in-memory bookkeeping for a deleted resource."""
     REGISTRY.forget(str(meta["uid"]))
+
+
+def _entered_wait(uid: str, outcome: Outcome, status: Mapping[str, Any]) -> tuple[Note, ...]:
+    """One Event when the resource starts waiting (or waits for something else), none while it keeps waiting.
+
+    What it waited for last is remembered in memory, and after a restart read from its status.
+    """
+    reason = outcome.ready.reason
+    previous = REGISTRY.swap_reason(uid, reason)
+    if previous is None:
+        ready = c.find(list(status.get("conditions") or []), c.READY) or {}
+        previous = str(ready.get("reason", ""))
+    if not c.is_waiting(reason) or reason == previous:
+        return ()
+    return (Note(reason, outcome.ready.message),)
 
 
 def _result(outcome: Outcome) -> str:

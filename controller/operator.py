@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import socket
 from collections.abc import Callable
 from typing import Any
 
@@ -12,6 +14,7 @@ import kopf
 from controller.api.crd import GROUP, VERSION
 from controller.kinds.catalog import KINDS
 from controller.persistence import BoundedProgressStorage, DigestDiffBaseStorage
+from controller.reconciling.ownership import CONTROLLER_NAME
 from controller.settings import WATCH_SILENCE_SECONDS
 from controller.watch_health import WATCH
 from controller.wiring.register import register
@@ -27,6 +30,9 @@ def configure(settings: kopf.OperatorSettings, **_: Any) -> None:
     settings.persistence.progress_storage = BoundedProgressStorage(prefix=GROUP)
     settings.persistence.diffbase_storage = DigestDiffBaseStorage(prefix=GROUP)
     settings.posting.level = logging.WARNING
+    # Events name the controller as their source (`kubectl describe` shows it under From), not kopf.
+    settings.posting.reporting_component = CONTROLLER_NAME
+    settings.posting.reporting_instance = os.environ.get("POD_NAME") or socket.gethostname()
     # Detect a silently stalled watch: bookmarks arrive well within this when the stream is alive.
     settings.watching.inactivity_timeout = 300
     settings.watching.server_timeout = 270
