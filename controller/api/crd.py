@@ -102,7 +102,21 @@ def _convert(node: JsonSchema, defs: dict[str, JsonSchema]) -> JsonSchema:
             out[key] = [dict(sorted(rule.items())) for rule in value]
         else:
             out[key] = value
-    return out
+    return _say_int_or_string(out)
+
+
+def _say_int_or_string(out: JsonSchema) -> JsonSchema:
+    """Name int-or-string in the description: `kubectl explain` prints only a node's `type` (or "Object"),
+    and an int-or-string node may have no type."""
+    if out.get("x-kubernetes-int-or-string") and out.get("description"):
+        note = "An int-or-string: an integer or a string."
+    elif (out.get("additionalProperties") or {}).get("x-kubernetes-int-or-string"):
+        note = "Each value is an int-or-string: an integer or a string."
+    elif (out.get("items") or {}).get("x-kubernetes-int-or-string"):
+        note = "Each item is an int-or-string: an integer or a string."
+    else:
+        return out
+    return {**out, "description": f"{out.get('description', '')} {note}".strip()}
 
 
 def _resolve(node: JsonSchema, defs: dict[str, JsonSchema]) -> JsonSchema:
