@@ -2,6 +2,8 @@
 # The controller image: `mlopsctl` in a virtualenv on slim Python, running as a non-root user.
 # It carries mlflow-skinny (the client), not the full mlflow server, and no compilers.
 #   docker build -t <your-registry>/mlops-gitops-controller:0.1.0 .
+# Its entrypoint is mlopsctl, so the same image checks manifests offline:
+#   docker run --rm -v "$PWD/deploy:/manifests:ro" <your-registry>/mlops-gitops-controller:0.1.0 validate /manifests
 ARG PYTHON_VERSION=3.11
 
 FROM python:${PYTHON_VERSION}-slim AS build

@@ -1,4 +1,5 @@
-"""The controller's wheel (what the image installs) carries the controller and nothing of the sandbox."""
+"""The controller's wheel (what the image, pip and pipx install) carries the controller, the `mlopsctl`
+command, and nothing of the sandbox."""
 
 from __future__ import annotations
 
@@ -14,9 +15,15 @@ from tests.support import REPO
 _NOT_SOURCES = shutil.ignore_patterns(".*", "build", "*.egg-info", "__pycache__")
 
 
-def test_the_wheel_has_the_controller_and_no_emulator(tmp_path: Path) -> None:
-    source = tmp_path / "source"
+def source_copy(folder: Path) -> Path:
+    """The checkout's sources copied into `folder`, to build or install from."""
+    source = folder / "source"
     shutil.copytree(REPO, source, ignore=_NOT_SOURCES)
+    return source
+
+
+def test_the_wheel_has_the_controller_and_no_emulator(tmp_path: Path) -> None:
+    source = source_copy(tmp_path)
     build = [sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "--quiet"]
     result = subprocess.run(
         [*build, "--wheel-dir", str(tmp_path), str(source)],
@@ -29,6 +36,9 @@ def test_the_wheel_has_the_controller_and_no_emulator(tmp_path: Path) -> None:
     (wheel,) = tmp_path.glob("*.whl")
     with zipfile.ZipFile(wheel) as archive:
         names = archive.namelist()
+        (entry_points,) = [name for name in names if name.endswith(".dist-info/entry_points.txt")]
+        scripts = archive.read(entry_points).decode()
+    assert "mlopsctl = controller.cli:main" in scripts
     assert "controller/cli.py" in names
     assert not [name for name in names if name.startswith(("sandbox/", "controller/sandbox/"))]
     assert {name.split("/")[0] for name in names if name.endswith(".py")} == {"controller"}
