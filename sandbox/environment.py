@@ -59,7 +59,9 @@ def run(*, work_dir: Path, mlflow_port: int, databricks_port: int, once: bool) -
         if once:
             return 0
         _say(f"Ready. In another shell:  export KUBECONFIG={cluster.kubeconfig_path}")
-        _say("then try:  kubectl get mlops -A;  edit examples/mlflow/mlmodel.yaml and kubectl apply -f it")
+        _say("then try:  kubectl get mlops -A;  .venv/bin/mlopsctl trace mlmodel/fraud-detector")
+        patch = '{"spec": {"aliases": {"champion": 1}}}'
+        _say(f"promote:   kubectl patch mlmodel fraud-detector --type=merge -p '{patch}'")
         _say("Ctrl-C stops everything.")
         with contextlib.suppress(KeyboardInterrupt):
             while controller.running:
