@@ -8,8 +8,9 @@ from pathlib import Path
 from typing import TextIO
 
 from controller.trace import kinds, render
-from controller.trace.cluster import Cluster, ClusterError
+from controller.trace.cluster import Cluster
 from controller.trace.graph import build
+from controller.user_cluster import ClusterError
 from controller.wiring.kind import Ref
 
 ALL_READY, NOT_READY, ERROR = 0, 1, 2
