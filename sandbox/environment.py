@@ -22,6 +22,7 @@ from sandbox.cluster import LocalCluster, repo_root
 from sandbox.controller_process import ControllerProcess
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from sandbox.mlflow_server import MlflowServer
+from sandbox.rollout_demo import show_rollout
 from sandbox.training import register_versions
 
 EXAMPLE_FOLDERS = ("mlflow", "databricks")
@@ -55,6 +56,8 @@ def run(*, work_dir: Path, mlflow_port: int, databricks_port: int, once: bool) -
         _say(f"controller running (log: {controller.log_path}, metrics :{controller.metrics_port}/metrics)")
         applied = _apply_examples(kubectl, mlflow_url=mlflow.url, databricks_url=emulator.url)
         _wait_ready(kubectl, applied)
+        if show_rollout(kubectl, emulator, _say):
+            _wait_ready(kubectl, [("servingendpoint", "fraud-detector")])
         print(kubectl("get", "mlops", "-A").stdout, flush=True)
         if once:
             return 0
@@ -62,6 +65,7 @@ def run(*, work_dir: Path, mlflow_port: int, databricks_port: int, once: bool) -
         _say("then try:  kubectl get mlops -A;  .venv/bin/mlopsctl trace mlmodel/fraud-detector")
         patch = '{"spec": {"aliases": {"champion": 1}}}'
         _say(f"promote:   kubectl patch mlmodel fraud-detector --type=merge -p '{patch}'")
+        _say("rollout:   .venv/bin/mlopsctl rollout status fraud-detector  (promote, abort and retry steer it)")
         _say("Ctrl-C stops everything.")
         with contextlib.suppress(KeyboardInterrupt):
             while controller.running:
