@@ -27,6 +27,12 @@ class Jobs(Protocol):
     def job_url(self, job_id: int) -> str: ...
 
 
+# Which Jobs methods only read and which write: `mlopsctl plan` passes reads through and records writes
+# instead of making them (a unit test fails when a method of the Protocol is in neither set).
+JOBS_READS = frozenset({"unknown_fields", "get_job", "list_jobs", "get_run", "job_url"})
+JOBS_WRITES = frozenset({"create_job", "reset_job", "delete_job", "run_now"})
+
+
 @dataclass(frozen=True)
 class Recorded:
     """What status remembers from earlier reconciles."""

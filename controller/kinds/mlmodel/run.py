@@ -36,6 +36,15 @@ class Registry(Protocol):
     def evidence(self, name: str, version: ObservedVersion) -> Evidence: ...
 
 
+# Which Registry methods only read and which write: `mlopsctl plan` passes reads through and records writes
+# instead of making them (a unit test fails when a method of the Protocol is in neither set).
+REGISTRY_READS = frozenset({"get_model", "list_versions", "source_uri", "model_url", "evidence"})
+REGISTRY_WRITES = frozenset(
+    {"create_model", "set_description", "set_tag", "delete_tag", "create_version", "tag_version", "set_alias"}
+    | {"delete_alias", "delete_model"}
+)
+
+
 @dataclass(frozen=True)
 class Request:
     """One reconcile's input besides the spec."""

@@ -26,6 +26,12 @@ class Monitors(Protocol):
     def table_url(self, full_name: str) -> str: ...
 
 
+# Which Monitors methods only read and which write: `mlopsctl plan` passes reads through and records writes
+# instead of making them (a unit test fails when a method of the Protocol is in neither set).
+MONITORS_READS = frozenset({"table_id", "schema_id", "get_monitor", "latest_refresh", "table_url"})
+MONITORS_WRITES = frozenset({"create_monitor", "update_monitor", "delete_monitor"})
+
+
 @dataclass(frozen=True)
 class Recorded:
     """What status remembers from earlier reconciles."""

@@ -40,6 +40,14 @@ class Serving(Protocol):
     def job_run_result(self, run_id: int) -> str | None: ...
 
 
+# Which Serving methods only read and which write: `mlopsctl plan` passes reads through and records writes
+# instead of making them (a unit test fails when a method of the Protocol is in neither set).
+SERVING_READS = frozenset({"get_endpoint", "version_status", "endpoint_url", "endpoint_health", "job_run_result"})
+SERVING_WRITES = frozenset(
+    {"create_endpoint", "update_config", "patch_tags", "put_ai_gateway", "delete_endpoint", "run_job"}
+)
+
+
 @dataclass(frozen=True)
 class Request:
     """One reconcile's input besides the spec: who asks, what status remembers, the followed MLModels."""

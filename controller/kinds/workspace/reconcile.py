@@ -36,6 +36,12 @@ class ConnectionProbe(Protocol):
     def check(self) -> Identity: ...
 
 
+# Which ConnectionProbe methods only read and which write: `mlopsctl plan` passes reads through and records writes
+# instead of making them (a unit test fails when a method of the Protocol is in neither set).
+PROBE_READS = frozenset({"notices", "check"})
+PROBE_WRITES: frozenset[str] = frozenset()
+
+
 def reconcile(connect: Callable[[], ConnectionProbe], *, now: datetime, was_connected: bool) -> Outcome:
     """Check the connection; report it as Ready with the identity, or why it fails."""
     checked_at = now.strftime("%Y-%m-%dT%H:%M:%SZ")
