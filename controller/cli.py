@@ -97,6 +97,40 @@ def main(argv: list[str] | None = None) -> int:
         help="promote/abort/retry: how long to wait for the controller to act (0: do not wait)",
     )
 
+    plan = commands.add_parser(
+        "plan",
+        help="show what applying manifests would change in Databricks and MLflow (read-only)",
+        description="Plan manifests with the controller's own reconcile code, reading the live state and writing "
+        "nothing: per resource create, update (field by field), adopt, delete (--prune) or no changes, and what "
+        "would wait. Exit code: 0 no changes, 2 changes, 1 an error (no plan, or a resource that would fail).",
+    )
+    plan.add_argument(
+        "-f",
+        "--filename",
+        dest="paths",
+        action="append",
+        type=Path,
+        required=True,
+        nargs="+",
+        metavar="PATH",
+        help="YAML files or folders (repeatable)",
+    )
+    plan.add_argument("-n", "--namespace", help="namespace of manifests that name none (default: the kubeconfig's)")
+    plan.add_argument("--kubeconfig", type=Path, help="kubeconfig to use (default: KUBECONFIG, then ~/.kube/config)")
+    plan.add_argument("-o", "--output", choices=["text", "markdown", "json"], default="text")
+    plan.add_argument(
+        "--no-cluster",
+        action="store_true",
+        help="read no cluster: Workspaces from the manifests, credentials from the environment (DATABRICKS_*, "
+        "a ~/.databrickscfg profile, MLFLOW_TRACKING_*)",
+    )
+    plan.add_argument("--profile", help="with --no-cluster: the ~/.databrickscfg profile for Databricks Workspaces")
+    plan.add_argument(
+        "--prune",
+        action="store_true",
+        help="the manifests are all of each namespace they name: plan deleting the resources they leave out",
+    )
+
     args = parser.parse_args(argv)
     if args.command == "run":
         return _run(args)
@@ -106,6 +140,8 @@ def main(argv: list[str] | None = None) -> int:
         return _trace(trace, args)
     if args.command == "rollout":
         return _rollout(args)
+    if args.command == "plan":
+        return _plan(args)
     return _validate(args.paths)
 
 
@@ -161,6 +197,20 @@ def _rollout(args: argparse.Namespace) -> int:
     if args.action == "status":
         return command.status(args.name, watch=args.watch, **where)
     return command.act(args.action, args.name, wait_seconds=args.wait, **where)
+
+
+def _plan(args: argparse.Namespace) -> int:
+    from controller.plan import command  # imports the kinds' declarations and the SDKs: only when planning
+
+    return command.run(
+        [path for group in args.paths for path in group],
+        output=args.output,
+        kubeconfig=args.kubeconfig,
+        namespace=args.namespace,
+        cluster=not args.no_cluster,
+        prune=args.prune,
+        profile=args.profile,
+    )
 
 
 def _validate(paths: list[Path]) -> int:
