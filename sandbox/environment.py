@@ -22,7 +22,7 @@ from sandbox.cluster import LocalCluster, repo_root
 from sandbox.controller_process import ControllerProcess
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from sandbox.mlflow_server import MlflowServer
-from sandbox.rollout_demo import show_rollout
+from sandbox.rollout_demo import ROLLOUT_ENDPOINT, ROLLOUT_MODEL, show_rollout
 from sandbox.training import register_versions
 
 EXAMPLE_FOLDERS = ("mlflow", "databricks")
@@ -57,7 +57,7 @@ def run(*, work_dir: Path, mlflow_port: int, databricks_port: int, once: bool) -
         applied = _apply_examples(kubectl, mlflow_url=mlflow.url, databricks_url=emulator.url)
         _wait_ready(kubectl, applied)
         if show_rollout(kubectl, emulator, _say):
-            _wait_ready(kubectl, [("servingendpoint", "fraud-detector")])
+            _wait_ready(kubectl, [("servingendpoint", ROLLOUT_ENDPOINT)])
         print(kubectl("get", "mlops", "-A").stdout, flush=True)
         if once:
             return 0
@@ -65,7 +65,7 @@ def run(*, work_dir: Path, mlflow_port: int, databricks_port: int, once: bool) -
         _say("then try:  kubectl get mlops -A;  .venv/bin/mlopsctl trace mlmodel/fraud-detector")
         patch = '{"spec": {"aliases": {"champion": 1}}}'
         _say(f"promote:   kubectl patch mlmodel fraud-detector --type=merge -p '{patch}'")
-        _say("rollout:   .venv/bin/mlopsctl rollout status fraud-detector  (promote, abort and retry steer it)")
+        _say(f"rollout:   .venv/bin/mlopsctl rollout status {ROLLOUT_ENDPOINT}  (promote, abort and retry steer it)")
         _say("Ctrl-C stops everything.")
         with contextlib.suppress(KeyboardInterrupt):
             while controller.running:
@@ -80,9 +80,11 @@ def _seed(mlflow: MlflowServer, emulator: Emulator) -> None:
 
 
 def seed_databricks(emulator: Emulator) -> None:
-    """What the Databricks examples expect to exist: two Unity Catalog versions and a table to monitor."""
+    """What the Databricks examples expect to exist: two Unity Catalog versions of each model and a table to monitor."""
     for _ in range(2):
         emulator.seed_model_version("main.risk.fraud_detector", source="models:/m-sandbox", run_id="sandbox-run")
+    for _ in range(2):  # examples/databricks/rollout.yaml
+        emulator.seed_model_version(ROLLOUT_MODEL, source="models:/m-sandbox-scorer", run_id="sandbox-run")
     emulator.seed_table("main.risk.fraud_payload_baseline", columns=["prediction", "label", "model_id", "timestamp"])
 
 

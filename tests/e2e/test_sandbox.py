@@ -42,11 +42,13 @@ def test_sandbox_applies_every_example_and_prints_them_ready(tmp_path: Path) -> 
         name = f"{document['kind'].lower()}.mlops.gitops.dev/{document['metadata']['name']}"
         assert name in ready, result.stdout
         assert ready[name][-3:-1] == ["True", "True"], f"{name} not Ready and Synced: {ready[name]}"
-    # The Databricks endpoint rolled the new version out step by step, and says so in its Rollout column.
-    rollout = [line.split(": ", 2)[2] for line in result.stdout.splitlines() if "rollout of fraud-detector: " in line]
+    # The rollout example's endpoint rolled the new version out step by step, and says so in its Rollout column.
+    rollout = [
+        line.split(": ", 2)[2] for line in result.stdout.splitlines() if "rollout of chargeback-scorer: " in line
+    ]
     assert rollout[-1] == "complete v3", result.stdout
     assert any(summary.startswith("step ") and "canary v3" in summary for summary in rollout), result.stdout
-    assert "complete v3" in " ".join(ready["servingendpoint.mlops.gitops.dev/fraud-detector"]), result.stdout
+    assert "complete v3" in " ".join(ready["servingendpoint.mlops.gitops.dev/chargeback-scorer"]), result.stdout
 
 
 def _example_resources() -> list[dict[str, object]]:
