@@ -29,6 +29,12 @@ def main(argv: list[str] | None = None) -> int:
         help="fail the liveness probe when a kind with resources gets no watch event for this long "
         "(default 900; keep it above twice the largest driftInterval)",
     )
+    run.add_argument(
+        "--max-concurrent-reconciles",
+        type=_at_least_one,
+        help="scheduled reconciles (drift checks, retries, wake-ups) running at once (default 20; one Workspace's "
+        "resources take at most half)",
+    )
     run.add_argument("--log-format", choices=["text", "json"], default="text")
     run.add_argument("--leader-elect", action="store_true", help="reconcile only while holding a Lease (replicas > 1)")
     run.add_argument("--lease-name", default="mlops-gitops-controller", help="the Lease to hold")
@@ -97,6 +103,37 @@ def main(argv: list[str] | None = None) -> int:
         help="promote/abort/retry: how long to wait for the controller to act (0: do not wait)",
     )
 
+    importing = commands.add_parser(
+        "import",
+        help="write manifests that adopt a Workspace's existing models, endpoints, jobs and monitors",
+        description="Read what the Workspace NAME holds (through its Secret, as the controller does) and write one "
+        "manifest per asset into DIR, with a kustomization.yaml and IMPORT-REPORT.md; nothing is written to "
+        "Databricks or MLflow. Exit code: 0 when every asset found was imported, 1 when some were not (the report "
+        "says why), 2 on a usage error or when the cluster or the Workspace cannot be reached.",
+    )
+    importing.add_argument("--workspace", required=True, metavar="NAME", help="the Workspace resource to import from")
+    importing.add_argument("-n", "--namespace", help="its namespace, and the manifests' (default: the context's)")
+    importing.add_argument(
+        "--kind",
+        action="append",
+        default=[],
+        metavar="KIND",
+        help="import only this kind (MLModel, ServingEndpoint, MLJob, ModelMonitor; repeatable; default: all the "
+        "Workspace can hold)",
+    )
+    importing.add_argument(
+        "--filter",
+        action="append",
+        default=[],
+        metavar="PATTERN",
+        help="import only assets whose name matches: a glob (main.risk.*), or a regular expression between slashes "
+        "(/fraud-.*/); repeatable, any match counts",
+    )
+    importing.add_argument("-o", "--output", required=True, type=Path, metavar="DIR", help="a new or empty folder")
+    importing.add_argument(
+        "--kubeconfig", type=Path, help="kubeconfig to use (default: KUBECONFIG, then ~/.kube/config)"
+    )
+
     plan = commands.add_parser(
         "plan",
         help="show what applying manifests would change in Databricks and MLflow (read-only)",
@@ -142,7 +179,16 @@ def main(argv: list[str] | None = None) -> int:
         return _rollout(args)
     if args.command == "plan":
         return _plan(args)
+    if args.command == "import":
+        return _import(importing, args)
     return _validate(args.paths)
+
+
+def _at_least_one(value: str) -> int:
+    number = int(value)
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
+    return number
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -150,6 +196,8 @@ def _run(args: argparse.Namespace) -> int:
         os.environ["KUBECONFIG"] = args.kubeconfig
     if args.watch_silence_seconds:
         os.environ["MLOPS_WATCH_SILENCE_SECONDS"] = str(args.watch_silence_seconds)
+    if args.max_concurrent_reconciles:
+        os.environ["MLOPS_MAX_CONCURRENT_RECONCILES"] = str(args.max_concurrent_reconciles)
     from controller import runner  # imports kopf and the handlers: only when running
     from controller.leadership import LeaseOptions
 
@@ -197,6 +245,23 @@ def _rollout(args: argparse.Namespace) -> int:
     if args.action == "status":
         return command.status(args.name, watch=args.watch, **where)
     return command.act(args.action, args.name, wait_seconds=args.wait, **where)
+
+
+def _import(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    from controller.importing import command  # imports the kinds' clients and their SDKs: only when importing
+
+    try:
+        kinds = [command.kind_plural(kind) for kind in args.kind]
+    except ValueError as exc:
+        parser.error(str(exc))  # exits 2, as for any usage error
+    return command.run_import(
+        workspace=args.workspace,
+        namespace=args.namespace,
+        kinds=kinds,
+        patterns=args.filter,
+        output=args.output,
+        kubeconfig=args.kubeconfig,
+    )
 
 
 def _plan(args: argparse.Namespace) -> int:

@@ -44,6 +44,11 @@ class DatabricksJobs:
         with translated_errors():
             return [_job(j) for j in self._w.jobs.list(name=name, expand_tasks=True, limit=100)]
 
+    def list_all_jobs(self) -> list[ObservedJob]:
+        """Every job in the workspace with its settings as `list_jobs` returns them (for `mlopsctl import`)."""
+        with translated_errors():
+            return sorted((_job(j) for j in self._w.jobs.list(expand_tasks=True, limit=100)), key=lambda j: j.job_id)
+
     def create_job(self, settings: Json) -> int:
         parsed = JobSettings.from_dict(settings)
         with translated_errors():

@@ -35,6 +35,26 @@ class MlflowRegistry:
             aliases={alias: int(version) for alias, version in model.aliases.items()},
         )
 
+    def list_models(self) -> list[ObservedModel]:
+        """Every registered model, with its description, tags and aliases (for `mlopsctl import`)."""
+        found: list[ObservedModel] = []
+        token: str | None = None
+        with translated_errors("list_models"):
+            while True:
+                page = self._conn.registry.search_registered_models(max_results=_PAGE, page_token=token)
+                found.extend(
+                    ObservedModel(
+                        name=m.name,
+                        description=m.description or "",
+                        tags=dict(m.tags),
+                        aliases={alias: int(version) for alias, version in m.aliases.items()},
+                    )
+                    for m in page
+                )
+                token = page.token
+                if not token:
+                    return sorted(found, key=lambda m: m.name)
+
     def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None:
         with translated_errors("create_model"):
             self._conn.registry.create_registered_model(

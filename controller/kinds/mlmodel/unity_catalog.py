@@ -45,6 +45,13 @@ class UnityCatalogRegistry:
             aliases={a["alias"]: int(a["version"]) for a in model.get("aliases") or []},
         )
 
+    def list_models(self) -> list[ObservedModel]:
+        """Every registered model the credentials can see, each read as `get_model` reads it (tags and aliases
+        are not in Unity Catalog's list); one deleted between the list and its read is left out."""
+        with translated_errors():
+            names = sorted(m.full_name for m in self._w.registered_models.list() if m.full_name)
+        return [model for model in map(self.get_model, names) if model is not None]
+
     def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None:
         catalog, schema, model = _parts(name)
         with translated_errors():

@@ -69,6 +69,17 @@ class DatabricksMonitors:
         except errors.NotFound:
             return None
 
+    def list_monitors(self) -> list[Json]:
+        """Every monitor's `data_profiling_config` as the service returns it, output fields included (for
+        `mlopsctl import`); a monitor of another kind (no profiling config) is left out."""
+        with translated_errors():
+            monitors = list(self._w.data_quality.list_monitor())
+        return [
+            {**m.data_profiling_config.as_dict(), "object_id": m.object_id}
+            for m in monitors
+            if m.data_profiling_config is not None and m.object_type == OBJECT_TYPE
+        ]
+
     def create_monitor(self, table_id: str, config: Json) -> ObservedMonitor:
         with translated_errors():
             created = self._w.data_quality.create_monitor(_request(table_id, config))

@@ -44,6 +44,19 @@ class DatabricksServing:
         except errors.NotFound:
             return None
 
+    def list_endpoint_names(self) -> list[str]:
+        """The names of every serving endpoint in the workspace (for `mlopsctl import`)."""
+        with translated_errors():
+            return sorted(e.name for e in self._w.serving_endpoints.list() if e.name)
+
+    def endpoint_document(self, name: str) -> Json | None:
+        """The endpoint as Databricks returns it (ServingEndpointDetailed's JSON form), or None when it is gone."""
+        try:
+            with translated_errors():
+                return self._w.serving_endpoints.get(name).as_dict()
+        except errors.NotFound:
+            return None
+
     def create_endpoint(
         self, name: str, *, config: Json, tags: dict[str, str], gateway: Json | None
     ) -> ObservedEndpoint:
