@@ -1,10 +1,10 @@
 """The part of every handler that is the same for all kinds.
 
-Runs one reconcile at a time per resource (change handlers and the drift loop
+Runs one reconcile at a time per resource (change handlers and the drift scheduler
 can fire together), turns its Outcome into one status patch, Events and metrics,
 and remembers when the resource is due again: after `retry_after` when waiting or
-failing, after the Workspace's drift interval otherwise. A new due time wakes the
-resource's drift loop, which sleeps until then: no external call between checks.
+failing, after the Workspace's drift interval otherwise. A new due time reaches the
+drift scheduler (`wiring/scheduler.py`), which sleeps until then: no external call between checks.
 """
 
 from __future__ import annotations
@@ -47,7 +47,12 @@ class _Registry:
     def schedule(self, uid: str, after: float) -> None:
         with self._guard:
             self._due[uid] = time.monotonic() + after
-        WAKER.reschedule(uid)  # the resource's drift loop may be sleeping towards the old due time
+        WAKER.reschedule(uid)  # the drift scheduler may be sleeping towards the old due time
+
+    def due_at(self, uid: str) -> float | None:
+        """When the resource is due (time.monotonic); None while unscheduled."""
+        with self._guard:
+            return self._due.get(uid)
 
     def seconds_until_due(self, uid: str) -> float | None:
         """None while unscheduled: the create or resume handler reconciles a new resource first."""

@@ -49,3 +49,8 @@ ROLLOUT_ANALYSIS_RUNS = Counter(
     ["result"],
 )
 ROLLOUT_ABORTS = Counter("mlops_rollout_aborts_total", "Rollouts rolled back to the stable version.")
+DRIFT_CHECK_LATENESS = Histogram(
+    "mlops_drift_check_lateness_seconds",
+    "How long after its due time a scheduled reconcile (drift check or retry) started; grows when reconciles back up.",
+    buckets=(0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120),
+)

@@ -17,7 +17,7 @@ from controller.persistence import BoundedProgressStorage, DigestDiffBaseStorage
 from controller.reconciling.ownership import CONTROLLER_NAME
 from controller.settings import WATCH_SILENCE_SECONDS
 from controller.watch_health import WATCH
-from controller.wiring.register import register
+from controller.wiring.register import register, register_scheduler
 
 FINALIZER = f"{GROUP}/finalizer"
 
@@ -48,6 +48,7 @@ def _watched(kind: str) -> Callable[..., None]:
     return watched
 
 
+register_scheduler()
 for _definition in KINDS:
     # Each kind's wiring is its `handlers.KIND`: a sixth kind is one folder and one line in the catalog.
     register(importlib.import_module(f"controller.kinds.{_definition.singular}.handlers").KIND)

@@ -1,16 +1,15 @@
 """Waking dependents, as Flux does: a reverse index from a dependency to the resources that follow it.
 
 Each reconcile records what the resource follows (its Workspace, an MLModel's alias, an endpoint's
-inference table). When a followed resource's published entry changes, every follower is nudged at once:
-its drift loop wakes and, if the change matters to it (judged from its own status), reconciles. Nothing
-polls for a promotion.
+inference table). When a followed resource's published entry changes, every follower is nudged: the drift
+scheduler looks at it at once and, if the change matters to it (judged from its own status), reconciles it.
+Nothing polls for a promotion.
 """
 
 from __future__ import annotations
 
-import asyncio
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 Key = tuple[str, str, str]
@@ -18,49 +17,29 @@ Key = tuple[str, str, str]
 
 
 class Waker:
-    """One asyncio event per resource's drift loop; may be set from any thread.
+    """Tells the drift scheduler about a resource; may be called from any thread.
 
-    `nudge`: a followed resource changed (the loop asks the kind whether that matters);
-    `reschedule`: the resource's due time moved (the loop only recomputes how long to sleep).
+    `nudge`: a followed resource changed (the scheduler asks the kind whether that matters);
+    `reschedule`: the resource's due time moved (the scheduler only re-sorts it).
     """
 
     def __init__(self) -> None:
-        self._guard = threading.Lock()
-        self._events: dict[str, tuple[asyncio.AbstractEventLoop, asyncio.Event]] = {}
-        self._nudged: set[str] = set()
+        self._listener: Callable[[str, bool], None] | None = None
 
-    def open(self, uid: str) -> asyncio.Event:
-        event = asyncio.Event()
-        with self._guard:
-            self._events[uid] = (asyncio.get_running_loop(), event)
-        return event
-
-    def close(self, uid: str) -> None:
-        with self._guard:
-            self._events.pop(uid, None)
-            self._nudged.discard(uid)
+    def listen(self, listener: Callable[[str, bool], None]) -> None:
+        """`listener(uid, nudged)` hears every nudge and reschedule from now on (one listener: the scheduler)."""
+        self._listener = listener
 
     def nudge(self, uid: str) -> None:
-        with self._guard:
-            self._nudged.add(uid)
-        self._set(uid)
+        self._tell(uid, nudged=True)
 
     def reschedule(self, uid: str) -> None:
-        self._set(uid)
+        self._tell(uid, nudged=False)
 
-    def take_nudge(self, uid: str) -> bool:
-        """Whether the resource was nudged since the last call."""
-        with self._guard:
-            nudged = uid in self._nudged
-            self._nudged.discard(uid)
-        return nudged
-
-    def _set(self, uid: str) -> None:
-        with self._guard:
-            found = self._events.get(uid)
-        if found is not None:
-            loop, event = found
-            loop.call_soon_threadsafe(event.set)
+    def _tell(self, uid: str, *, nudged: bool) -> None:
+        listener = self._listener
+        if listener is not None:  # none before the scheduler starts: the create and resume handlers come first
+            listener(uid, nudged)
 
 
 class Dependents:

@@ -1,34 +1,76 @@
-"""The one factory that turns a kind's declaration into kopf handlers.
+"""The one factory that turns a kind's declaration into kopf handlers, and the drift scheduler they feed.
 
 Per kind: its published entry as an index (whose changes wake followers), a change handler (create,
-resume, spec update), a drift loop per resource (a kopf daemon that sleeps until the resource is due or
-a followed resource changed), and a delete handler that carries out the deletionPolicy.
+resume, spec update), a watch-event handler that keeps the drift scheduler's copy of each resource
+current, and a delete handler that carries out the deletionPolicy. The delete handler applies only to
+resources whose deletion calls out (deletionPolicy Delete, not ObserveOnly): kopf puts its finalizer on
+those alone, and takes it off a resource that no longer needs it.
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextvars
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, cast
 
 import kopf
 
 from controller import handling
 from controller.api.crd import GROUP, VERSION
 from controller.kube import StatusWriter
+from controller.reconciling import policy
+from controller.settings import MAX_CONCURRENT_RECONCILES
 from controller.wiring.dependents import DEPENDENTS, WAKER
 from controller.wiring.kind import Index, Kind, Published
+from controller.wiring.scheduler import Entry, Scheduler
 
-UNSCHEDULED_RECHECK_SECONDS = 60.0
 FAILED_CHECK_RETRY_SECONDS = 10.0
-STOP_GRACE_SECONDS = 1.0
+LAST_APPLIED = "kubectl.kubernetes.io/last-applied-configuration"  # a copy of the manifest: no reconcile reads it
 
 STATUS = StatusWriter()
+
+
+class _Operator:
+    """What the scheduler's threads borrow from the running kopf operator."""
+
+    settings: kopf.OperatorSettings | None = None  # for the per-resource loggers that also post Events
+    context: contextvars.Context | None = None  # kopf binds its Event queue only while handling an object
+    indices: dict[str, kopf.Index[Any, Any]] = {}  # kopf's indices are live views: one set serves every reconcile
+    kinds: dict[str, Kind[Any, Any, Any]] = {}
+
+
+def _check(entry: Entry, only_if_woken: bool) -> None:
+    """A scheduled reconcile, in a scheduler thread, inside kopf's context (Events, object loggers)."""
+    assert _Operator.context is not None  # taken by the watch event that gave the scheduler this entry
+    _Operator.context.copy().run(_check_now, entry, only_if_woken)
+
+
+SCHEDULER = Scheduler(due=handling.REGISTRY, check=_check, max_concurrent=MAX_CONCURRENT_RECONCILES)
+
+
+def register_scheduler() -> None:
+    """Run the drift scheduler while the operator runs: kopf starts only once this replica leads (runner.py)."""
+    running: list[asyncio.Task[None]] = []
+
+    async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
+        _Operator.settings = settings
+        WAKER.listen(SCHEDULER.wake)
+        running.append(asyncio.create_task(SCHEDULER.run(), name="drift scheduler"))
+
+    async def stop(**_: Any) -> None:
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)
+
+    kopf.on.startup(id="drift_scheduler")(start)
+    kopf.on.cleanup(id="drift_scheduler")(stop)
 
 
 def register(kind: Kind[Any, Any, Any]) -> None:
     """Register every handler of one kind with kopf."""
     plural, singular = kind.definition.plural, kind.definition.singular
+    _Operator.kinds[plural] = kind
     if kind.publishes is not None:
         _publish(kind.publishes)
     for index in kind.indices:
@@ -41,10 +83,10 @@ def register(kind: Kind[Any, Any, Any]) -> None:
         on(GROUP, VERSION, plural, id=f"{singular}_changed")(changed)
     kopf.on.update(GROUP, VERSION, plural, id=f"{singular}_changed", field="spec")(changed)
 
-    async def drift(body: kopf.Body, logger: kopf.Logger, stopped: kopf.DaemonStopped, **indices: Any) -> None:
-        await _drift_loop(kind, body, logger, stopped, indices)
+    async def event(body: kopf.Body, type: str | None, logger: kopf.Logger, **indices: Any) -> None:
+        _track(kind, body, type, logger, indices)
 
-    kopf.daemon(GROUP, VERSION, plural, id=f"{singular}_drift", cancellation_timeout=STOP_GRACE_SECONDS)(drift)
+    kopf.on.event(GROUP, VERSION, plural, id=f"{singular}_tracked")(event)
 
     def deleted(body: kopf.Body, patch: kopf.Patch, logger: kopf.Logger, **indices: Any) -> None:
         resource = kind.resource(body.meta, body.spec, body.status, indices)
@@ -54,36 +96,79 @@ def register(kind: Kind[Any, Any, Any]) -> None:
             logger=logger,
             failure=f"deleting {kind.external_name(resource)} failed",
             run=lambda: kind.remove(resource),
-        )  # forgets the resource's bookkeeping once the delete is done
-        DEPENDENTS.forget(resource.uid)
-        if kind.publishes is not None:
-            DEPENDENTS.withdraw((kind.publishes.plural, resource.namespace, resource.name))
+        )
 
-    kopf.on.delete(GROUP, VERSION, plural, id=f"{singular}_deleted")(deleted)
-    if kind.waking_annotations:
-        _wake_on_annotations(kind)
+    kopf.on.delete(GROUP, VERSION, plural, id=f"{singular}_deleted", when=_deletion_calls_out)(deleted)
 
 
-def _wake_on_annotations(kind: Kind[Any, Any, Any]) -> None:
-    """Reconcile at once when one of the kind's waking annotations gets a new value.
+def _deletion_calls_out(spec: kopf.Spec, **_: Any) -> bool:
+    """deletionPolicy Delete and not ObserveOnly: only then is there an external object to delete (a finalizer)."""
+    return policy.kept_on_delete(_Policies(spec), "") is None
 
-    The change handler reacts to spec only (and kopf's diff base leaves this controller's annotations out),
-    so the raw watch events are read: a value not seen before for the resource makes it due now.
+
+class _Policies:
+    """The policy fields of a spec as stored, defaults where unset (a Workspace has neither)."""
+
+    def __init__(self, spec: Mapping[str, Any]) -> None:
+        self.deletion_policy = str(spec.get("deletionPolicy", "Retain"))
+        self.management_policy = str(spec.get("managementPolicy", "Manage"))
+
+
+def _track(
+    kind: Kind[Any, Any, Any], body: kopf.Body, type: str | None, logger: kopf.Logger, indices: Mapping[str, Any]
+) -> None:
+    """Keep the scheduler's copy of the resource current; a new waking annotation makes it due now.
+
+    A resource being deleted leaves the scheduler; once gone, its bookkeeping is dropped.
     """
-    seen: dict[str, tuple[str | None, ...]] = {}
-
-    def event(body: kopf.Body, type: str | None, **_: Any) -> None:
-        uid = str(body.meta["uid"])
+    if _Operator.context is None:
+        _Operator.context = contextvars.copy_context()
+        _Operator.indices = {name: value for name, value in indices.items() if isinstance(value, kopf.Index)}
+    uid = str(body.meta["uid"])
+    if type == "DELETED" or body.meta.get("deletionTimestamp"):
+        SCHEDULER.untrack(uid)
         if type == "DELETED":
-            seen.pop(uid, None)
-            return
-        values = tuple(body.meta.annotations.get(key) for key in kind.waking_annotations)
-        before = seen.get(uid)
-        seen[uid] = values
-        if before is not None and values != before and handling.REGISTRY.seconds_until_due(uid) is not None:
-            handling.REGISTRY.schedule(uid, 0)
+            _forget(kind, body, logger, indices)
+        return
+    before = SCHEDULER.entry(uid)
+    entry = _entry(kind, body)
+    SCHEDULER.track(uid, entry)
+    woken = before is not None and _waking(kind, before) != _waking(kind, entry)
+    if woken and handling.REGISTRY.seconds_until_due(uid) is not None:
+        handling.REGISTRY.schedule(uid, 0)
 
-    kopf.on.event(GROUP, VERSION, kind.definition.plural, id=f"{kind.definition.singular}_annotated")(event)
+
+def _entry(kind: Kind[Any, Any, Any], body: kopf.Body) -> Entry:
+    """Only what a reconcile reads: no managedFields, no kubectl's copy of the manifest."""
+    meta = body.meta
+    namespace, name = str(meta["namespace"]), str(meta["name"])
+    trimmed = {
+        "namespace": namespace,
+        "name": name,
+        "uid": str(meta["uid"]),
+        "generation": meta.get("generation"),
+        "annotations": {key: value for key, value in meta.annotations.items() if key != LAST_APPLIED},
+    }
+    spec, status = body.get("spec") or {}, body.get("status") or {}
+    workspace = str((spec.get("workspaceRef") or {}).get("name") or name)  # a Workspace is its own share
+    raw = {"apiVersion": body["apiVersion"], "kind": body["kind"], "metadata": trimmed, "spec": spec, "status": status}
+    return Entry(kind.definition.plural, (namespace, workspace), raw)
+
+
+def _waking(kind: Kind[Any, Any, Any], entry: Entry) -> tuple[str | None, ...]:
+    annotations = entry.body["metadata"]["annotations"]
+    return tuple(annotations.get(key) for key in kind.waking_annotations)
+
+
+def _forget(kind: Kind[Any, Any, Any], body: kopf.Body, logger: kopf.Logger, indices: Mapping[str, Any]) -> None:
+    """Drop a gone resource's bookkeeping; without a finalizer, its kind's delete runs here (it calls nothing out:
+    it says what was kept, or drops a cached connection)."""
+    handling.forget(body.meta)
+    DEPENDENTS.forget(str(body.meta["uid"]))
+    if kind.publishes is not None:
+        DEPENDENTS.withdraw((kind.publishes.plural, str(body.meta["namespace"]), str(body.meta["name"])))
+    if not _deletion_calls_out(body.spec):
+        logger.info(kind.remove(kind.resource(body.meta, body.spec, body.status, indices)))
 
 
 def _reconcile(kind: Kind[Any, Any, Any], body: kopf.Body, logger: Any, indices: Mapping[str, Any]) -> dict[str, Any]:
@@ -99,50 +184,18 @@ def _reconcile(kind: Kind[Any, Any, Any], body: kopf.Body, logger: Any, indices:
     )
 
 
-async def _drift_loop(
-    kind: Kind[Any, Any, Any], body: kopf.Body, logger: Any, stopped: kopf.DaemonStopped, indices: Mapping[str, Any]
-) -> None:
-    """Sleep until the resource is due (drift check, retry) or nudged by a followed resource; then reconcile.
-
-    A nudge reconciles only when the resource's own status says the change matters to it (`Kind.woken`).
-    The body is kopf's live view: it holds the latest spec and status.
-    """
-    uid, plural = str(body.meta["uid"]), kind.definition.plural
-    woken = WAKER.open(uid)
+def _check_now(entry: Entry, only_if_woken: bool) -> None:
+    kind, body, indices = _Operator.kinds[entry.plural], kopf.Body(cast(kopf.RawBody, entry.body)), _Operator.indices
+    assert _Operator.settings is not None  # the scheduler runs only once the operator started
+    logger = kopf.ObjectLogger(body=body, settings=_Operator.settings)
+    if only_if_woken and not kind.woken(kind.resource(body.meta, body.spec, body.status, indices)):
+        return
     try:
-        while not stopped:
-            delay = handling.REGISTRY.seconds_until_due(uid)
-            await _sleep(woken, stopped, UNSCHEDULED_RECHECK_SECONDS if delay is None else delay)
-            was_nudged = WAKER.take_nudge(uid)
-            if stopped or handling.REGISTRY.seconds_until_due(uid) is None:
-                continue
-            if not handling.REGISTRY.is_due(uid) and not _matters(kind, body, indices, nudged=was_nudged):
-                continue
-            try:
-                status = await asyncio.to_thread(_reconcile, kind, body, logger, indices)
-                namespace, name = str(body.meta["namespace"]), str(body.meta["name"])
-                await asyncio.to_thread(STATUS.patch, plural, namespace, name, status)
-            except Exception:  # the loop outlives any one failure (an API server outage, a bug): look again soon
-                logger.exception("drift check failed; retrying in %.0fs", FAILED_CHECK_RETRY_SECONDS)
-                handling.REGISTRY.schedule(uid, FAILED_CHECK_RETRY_SECONDS)
-    finally:
-        WAKER.close(uid)
-
-
-def _matters(kind: Kind[Any, Any, Any], body: kopf.Body, indices: Mapping[str, Any], *, nudged: bool) -> bool:
-    """Whether a nudge (a followed resource changed) calls for a reconcile before the resource is due."""
-    return nudged and kind.woken(kind.resource(body.meta, body.spec, body.status, indices))
-
-
-async def _sleep(woken: asyncio.Event, stopped: kopf.DaemonStopped, seconds: float) -> None:
-    """Wait up to `seconds` for a wake-up (nudge or new due time) or the stop."""
-    waits = {asyncio.ensure_future(woken.wait()), asyncio.ensure_future(stopped.wait())}
-    try:
-        await asyncio.wait(waits, timeout=seconds, return_when=asyncio.FIRST_COMPLETED)
-    finally:
-        for wait in waits:
-            wait.cancel()
-    woken.clear()
+        status = _reconcile(kind, body, logger, indices)
+        STATUS.patch(entry.plural, str(body.meta["namespace"]), str(body.meta["name"]), status)
+    except Exception:  # the scheduler outlives any one failure (an API server outage, a bug): look again soon
+        logger.exception("drift check failed; retrying in %.0fs", FAILED_CHECK_RETRY_SECONDS)
+        handling.REGISTRY.schedule(str(body.meta["uid"]), FAILED_CHECK_RETRY_SECONDS)
 
 
 def _publish(published: Published[Any]) -> None:

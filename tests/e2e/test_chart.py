@@ -76,6 +76,7 @@ def test_lint(values: dict[str, str]) -> None:
         pytest.param({"watchNamespace": "{team-a}"}, "additional properties 'watchNamespace'", id="misspelt-key"),
         pytest.param({"watchNamespaces": "{Team_A}"}, "'/watchNamespaces/0'", id="invalid-namespace-name"),
         pytest.param({"logFormat": "yaml"}, "'/logFormat'", id="unknown-log-format"),
+        pytest.param({"maxConcurrentReconciles": "0"}, "'/maxConcurrentReconciles'", id="no-reconciles-at-all"),
         pytest.param({"replicaCount": "0"}, "'/replicaCount'", id="no-replicas"),
         pytest.param({"metrics.port": "70000"}, "'/metrics/port'", id="port-out-of-range"),
     ],
@@ -112,7 +113,7 @@ def test_default_render_is_a_hardened_cluster_wide_controller() -> None:
     assert {"cpu", "memory"} <= container["resources"]["requests"].keys()
     assert "memory" in container["resources"]["limits"]
     assert container["args"] == [
-        "run", "--metrics-port=8080", "--health-port=8081", "--log-format=json",
+        "run", "--metrics-port=8080", "--health-port=8081", "--log-format=json", "--max-concurrent-reconciles=20",
         "--leader-elect", f"--lease-name={deployment['metadata']['name']}",
     ]  # fmt: skip
     ports = {port["name"]: port["containerPort"] for port in container["ports"]}
@@ -165,7 +166,8 @@ def test_watch_namespaces_renders_a_role_per_namespace_and_nothing_cluster_wide(
     args = only(objects, "Deployment")["spec"]["template"]["spec"]["containers"][0]["args"]
     assert args == [
         "run", "--metrics-port=8080", "--health-port=8081", "--namespace=team-a", "--namespace=team-b",
-        "--log-format=json", "--leader-elect", "--lease-name=ctl-mlops-gitops-controller",
+        "--log-format=json", "--max-concurrent-reconciles=20", "--leader-elect",
+        "--lease-name=ctl-mlops-gitops-controller",
     ]  # fmt: skip
 
 
