@@ -1,11 +1,13 @@
-"""Benchmarks: `python -m benchmarks [--models N] [--memory-models M]` (or `make bench`).
+"""Benchmarks: `python -m benchmarks [--models N] [--memory-models M1,M2]` (or `make bench`).
 
-Prints three figures, on a local API server and the Databricks emulator:
+Prints these figures, on a local API server and the Databricks emulator:
 - convergence: N MLModels (Unity Catalog, aliases to set) applied at once, time until a listing shows
   all Ready with the controller, against a kopf operator that only marks them Ready (ratio), with the
   apply's own time and the per-resource latency apart (`readiness`);
-- steady state: external reads and writes per resource over several drift intervals;
-- memory: the controller's RSS with M resources reconciled;
+- steady state: external reads and writes per resource over several drift intervals, and how late drift
+  checks start after their due time (p50/p99, from the controller's histogram: `lateness.py`);
+- memory: the controller's RSS idle (Workspaces only), with each M resources reconciled, and the slope
+  per resource between those counts (with the lateness of drift checks at each);
 - promotion: an alias edit to the registry and on to the endpoint that follows it (`promotion.py`).
 """
 
@@ -23,7 +25,7 @@ from typing import Any
 import yaml
 from kubernetes import client, config
 
-from benchmarks import promotion, readiness
+from benchmarks import lateness, promotion, readiness
 from sandbox.cluster import LocalCluster, repo_root
 from sandbox.controller_process import ControllerProcess
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
@@ -34,7 +36,12 @@ DRIFT_INTERVAL_SECONDS = 10
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
     parser.add_argument("--models", type=int, default=500, help="resources applied at once for convergence")
-    parser.add_argument("--memory-models", type=int, default=1000, help="resources present for the memory figure")
+    parser.add_argument(
+        "--memory-models",
+        type=_counts,
+        default=[1000, 5000],
+        help="resources present for each memory figure, comma-separated (default 1000,5000)",
+    )
     parser.add_argument("--promotions", type=int, default=10, help="alias promotions timed end to end")
     parser.add_argument(
         "--drift-intervals", type=int, default=3, help="drift intervals the steady state is counted over"
@@ -54,13 +61,14 @@ def main() -> int:
             log_path=work / "controller.log",
         )
         with controller:
+            idle = _idle_rss(controller)
             measured = _converge(kubectl, "ctl", args.models, None, emulator)
             ratio = measured.ready_seconds / baseline.ready_seconds
             print(f"convergence of {args.models} MLModels (Ready detected by listing every {readiness.POLL_SECONDS}s):")
             print(f"  {measured.describe('the controller')}")
             print(f"  {baseline.describe('a do-nothing kopf operator')}")
             print(f"  ratio {ratio:.2f}")
-            reads, writes, calls = _steady_state(emulator, args.drift_intervals)
+            reads, writes, calls, late = _steady_state(emulator, controller, args.drift_intervals)
             present = args.models + 1  # and the warm-up resource
             per_cr = reads / present / args.drift_intervals
             print(
@@ -69,23 +77,24 @@ def main() -> int:
             )
             for call, count in sorted(calls.items(), key=lambda item: -item[1]):
                 print(f"  {count / present / args.drift_intervals:.2f} per resource per interval: {call}")
-            extra = args.memory_models - args.models
-            if extra > 0:
-                _converge(kubectl, "mem", extra, None, emulator)
-            print(
-                f"memory: controller RSS {_rss_mib(controller):.0f} MiB with {max(args.memory_models, args.models)} "
-                "MLModels reconciled"
-            )
+            print(f"  {lateness.report(late, present, args.drift_intervals)}")
+            _memory(kubectl, emulator, controller, idle, present, args.memory_models)
             figures = promotion.measure(kubectl, emulator, str(cluster.kubeconfig_path), args.promotions)
             print(promotion.report(figures))
     return 0
 
 
 def _converge(
-    kubectl: _Kubectl, prefix: str, count: int, operator: subprocess.Popen[bytes] | None, emulator: Emulator
+    kubectl: _Kubectl,
+    prefix: str,
+    count: int,
+    operator: subprocess.Popen[bytes] | None,
+    emulator: Emulator,
+    *,
+    namespace: str | None = None,
 ) -> readiness.Convergence:
     """`count` MLModels applied at once, and when each was Ready, detected by listing (`readiness`)."""
-    namespace = f"bench-{prefix}"
+    namespace = namespace or f"bench-{prefix}"
     kubectl("create", "namespace", namespace)
     for index in range(-1, count):
         emulator.seed_model_version(f"main.bench.{prefix}_{index}", source=f"models:/m-{prefix}-{index}")
@@ -116,13 +125,62 @@ def _converge(
     return measured
 
 
-def _steady_state(emulator: Emulator, intervals: int) -> tuple[int, int, dict[str, int]]:
-    """External reads and writes while nothing changes, over whole drift intervals, and the calls by path."""
+def _steady_state(
+    emulator: Emulator, controller: ControllerProcess, intervals: int
+) -> tuple[int, int, dict[str, int], lateness.Buckets | None]:
+    """External reads and writes while nothing changes, over whole drift intervals, the calls by path, and
+    the drift checks' lateness in the same window."""
     time.sleep(DRIFT_INTERVAL_SECONDS * 2)  # let the first drift checks after convergence pass
     emulator.reset_counters()
+    before = lateness.scrape(controller.metrics_port)
     time.sleep(DRIFT_INTERVAL_SECONDS * intervals)
+    after = lateness.scrape(controller.metrics_port)
     counted = emulator.counters(prefix="/api/")
-    return int(counted["reads"]), int(counted["writes"]), dict(counted["calls"])
+    late = after - before if after is not None and before is not None else None
+    return int(counted["reads"]), int(counted["writes"]), dict(counted["calls"]), late
+
+
+def _idle_rss(controller: ControllerProcess) -> float:
+    """RSS once the controller serves its metrics and has checked the Workspaces (no other resources yet)."""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            lateness.scrape(controller.metrics_port)
+            break
+        except OSError:
+            time.sleep(0.5)
+    time.sleep(DRIFT_INTERVAL_SECONDS)
+    return _rss_mib(controller)
+
+
+def _memory(
+    kubectl: _Kubectl, emulator: Emulator, controller: ControllerProcess, idle: float, present: int, levels: list[int]
+) -> None:
+    """RSS at each count of MLModels (more applied in bench-mem), the slope between counts, and lateness there."""
+    print(f"memory: controller RSS {idle:.0f} MiB idle (Workspaces only)")
+    figures: list[tuple[int, float]] = []
+    for level in sorted(levels):
+        extra = level - present
+        if extra > 0:
+            _converge(kubectl, f"mem{level}", extra, None, emulator, namespace="bench-mem")
+            present += extra + 1  # and the converge's warm-up resource
+        time.sleep(DRIFT_INTERVAL_SECONDS * 2)  # settled: every resource drift-checked since it converged
+        before = lateness.scrape(controller.metrics_port)
+        time.sleep(DRIFT_INTERVAL_SECONDS)
+        after = lateness.scrape(controller.metrics_port)
+        rss = _rss_mib(controller)
+        slope = ""
+        if figures:
+            count, earlier = figures[-1]
+            slope = f"; {(rss - earlier) * 1024 / (present - count):.0f} KiB per resource since {count}"
+        print(f"  {rss:.0f} MiB with {present} MLModels reconciled{slope}")
+        late = after - before if after is not None and before is not None else None
+        print(f"    {lateness.report(late, present, 1)}")
+        figures.append((present, rss))
+
+
+def _counts(text: str) -> list[int]:
+    return [int(part) for part in text.split(",") if part.strip()]
 
 
 def _model(namespace: str, prefix: str, index: int) -> dict[str, Any]:
