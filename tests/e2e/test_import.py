@@ -3,6 +3,7 @@ controller) is imported, validates, applies, and is adopted with no write beside
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 from pathlib import Path
@@ -97,6 +98,13 @@ def test_an_estate_imports_validates_and_is_adopted_with_only_ownership_tags_wri
 
     validated = _mlopsctl(kubectl, "validate", str(out))
     assert validated.returncode == 0, validated.stderr
+    planned = _mlopsctl(kubectl, "plan", "-f", str(out), "-o", "json")
+    plan = json.loads(planned.stdout)
+    assert planned.returncode == 2, planned.stderr  # adoptions are changes; no field would change
+    assert {k: v for k, v in plan["summary"].items() if v} == {"adopt": 5, "none": 1, "writes": 10}
+    assert all(r["changes"] == [] for r in plan["resources"]), plan["resources"]
+    planned_writes = [w for r in plan["resources"] for w in r["writes"]]
+    assert all(w.startswith(("set_tag(", "patch_tags(")) and "mlops.gitops.dev/" in w for w in planned_writes)
 
     emulator.reset_counters()
     kubectl("apply", "-k", str(out))
@@ -240,6 +248,6 @@ def _ready(w: WorkspaceClient, name: str) -> bool:
 
 
 def _mlopsctl(kubectl: Kubectl, *args: str) -> subprocess.CompletedProcess[str]:
-    where = ["-n", kubectl.namespace, "--kubeconfig", str(kubectl.kubeconfig)] if args[0] == "import" else []
+    where = ["-n", kubectl.namespace, "--kubeconfig", str(kubectl.kubeconfig)] if args[0] in ("import", "plan") else []
     command = [sys.executable, "-m", "controller", *args, *where]
     return subprocess.run(command, capture_output=True, text=True, check=False, timeout=120)
