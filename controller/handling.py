@@ -138,12 +138,27 @@ def status_patch(outcome: Outcome, *, status: Mapping[str, Any], generation: int
     conditions = c.set_condition(conditions, type_=c.SYNCED, verdict=synced, generation=generation, now=now)
     applied = {"appliedGeneration": generation} if outcome.applied else {}
     return {
-        **outcome.observed,
+        **_removing_gone_keys(outcome.observed, status),
         **applied,
         "conditions": conditions,
         "observedGeneration": generation,
         "lastObservedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
     }
+
+
+def _removing_gone_keys(observed: Mapping[str, Any], status: Mapping[str, Any]) -> dict[str, Any]:
+    """`observed` as a merge patch over `status`: a map key observed before and gone now is set to null.
+
+    A merge patch merges maps key by key, so without this an alias deleted from the registry would stay in
+    status.aliases for ever. Lists are replaced whole and need nothing.
+    """
+    patch: dict[str, Any] = {}
+    for key, value in observed.items():
+        before = status.get(key)
+        if isinstance(value, Mapping) and isinstance(before, Mapping):
+            value = {**{gone: None for gone in before if gone not in value}, **_removing_gone_keys(value, before)}
+        patch[key] = value
+    return patch
 
 
 def delete_external(

@@ -59,6 +59,12 @@ def test_versions_from_logged_model_and_run(kubectl: Kubectl, workspace: str, ml
     wait_until(
         lambda: "challenger" not in client.get_registered_model(name).aliases, timeout=30, what="challenger removed"
     )
+    # ... and status, which lists every alias in the registry, no longer lists it either.
+    wait_until(
+        lambda: kubectl.get("mlmodel", "sourced")["status"]["aliases"] == {"champion": by_handle["dec-retrain"]},
+        timeout=30,
+        what="status.aliases without challenger",
+    )
     assert len(client.search_model_versions(f"name = '{name}'")) == 2
 
 

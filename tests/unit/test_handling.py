@@ -45,3 +45,16 @@ def test_status_records_the_applied_generation_only_when_the_reconcile_applied_i
     assert "appliedGeneration" not in pending  # the patch keeps the generation applied before
     assert pending["observedGeneration"] == 5
 
+
+
+def test_a_map_key_gone_from_the_external_object_is_removed_from_status() -> None:
+    """Status is written as a merge patch, which merges maps: a key that disappeared must be sent as null."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    done = Verdict(True, "Reconciled")
+    before = {"aliases": {"champion": 2, "challenger": 1}, "labels": {"a": {"x": 1, "y": 2}}, "summary": "old"}
+    observed = {"aliases": {"champion": 3}, "labels": {"a": {"x": 1}}, "summary": "new", "versions": [1]}
+    patch = status_patch(Outcome(ready=done, synced=done, observed=observed), status=before, generation=1, now=now)
+    assert patch["aliases"] == {"champion": 3, "challenger": None}
+    assert patch["labels"] == {"a": {"x": 1, "y": None}}
+    assert patch["summary"] == "new"
+    assert patch["versions"] == [1]
