@@ -23,7 +23,7 @@ def text(plan: Plan) -> str:
         return "".join(f"error: {problem}\n" for problem in plan.problems) + "No plan: nothing was read or written.\n"
     lines: list[str] = []
     for resource in plan.resources:
-        lines.append(f"{_SIGNS[resource.action]} {resource.ref} ({resource.external}): {_VERBS[resource.action]}")
+        lines.append(f"{_SIGNS[resource.action]} {resource.ref} ({resource.external}): {_verb(resource)}")
         lines += [f"    {line}" for line in _details(resource)]
     lines += ["", plan.summary()]
     return "\n".join(lines) + "\n"
@@ -39,13 +39,13 @@ def markdown(plan: Plan) -> str:
     if plan.resources:
         out += ["| | Resource | External object | Action |", "| --- | --- | --- | --- |"]
         for r in plan.resources:
-            cells = [_SIGNS[r.action].strip() or "·", _cell(r.ref), _cell(r.external), _VERBS[r.action]]
+            cells = [_SIGNS[r.action].strip() or "·", _cell(r.ref), _cell(r.external), _verb(r)]
             out.append("| " + " | ".join(cells) + " |")
     for r in plan.resources:
         details = _details(r)
         if r.action == NOTHING and r.waiting is None:
             continue
-        out += ["", f"<details><summary>{_html(r.ref)}: {_VERBS[r.action]}</summary>", "", "```"]
+        out += ["", f"<details><summary>{_html(r.ref)}: {_verb(r)}</summary>", "", "```"]
         out += [line.replace("```", "'''") for line in details]
         out += ["```", "", "</details>"]
     return "\n".join(out) + "\n"
@@ -53,6 +53,10 @@ def markdown(plan: Plan) -> str:
 
 def to_json(plan: Plan) -> str:
     return json.dumps(plan.to_json(), indent=2) + "\n"
+
+
+def _verb(resource: ResourcePlan) -> str:
+    return _VERBS[resource.action] + ("; then waits" if resource.waiting is not None else "")
 
 
 def _details(resource: ResourcePlan) -> list[str]:
