@@ -3,18 +3,22 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
 from prometheus_client import REGISTRY
 
 from controller.api.validation import validate_document
+from controller.handling import status_patch
 from controller.kinds.mlmodel import reconcile as r
 from controller.kinds.mlmodel.gates import Evidence, judge, latest_values
 from controller.kinds.mlmodel.model import MLModelSpec, PromotionPolicy, PromotionStatus
 from controller.kinds.mlmodel.observed import ObservedVersion
 from controller.reconciling import ownership as own
 from tests.unit.fake_registry import FakeRegistry
+
+NOW = datetime(2026, 12, 1, tzinfo=UTC)
 
 OWNER = "risk/fraud"
 OURS = {own.OWNER_TAG: OWNER, own.MANAGED_BY_TAG: own.CONTROLLER_NAME}
@@ -432,7 +436,9 @@ def test_removed_policy_clears_its_status_entry() -> None:
         {"workspaceRef": {"name": "w"}, "registeredName": "fraud", "aliases": {"champion": 2}}
     )
     outcome = reconcile(registry, plain, blocked)
-    assert outcome.observed["promotion"] == {"champion": None}  # a merge patch removes it
+    assert outcome.observed["promotion"] == {}  # the frame's status patch sends champion: null
+    patch = status_patch(outcome, status={"promotion": blocked.observed["promotion"]}, generation=2, now=NOW)
+    assert patch["promotion"] == {"champion": None}
     assert registry.models["fraud"].aliases["champion"] == 2
 
 

@@ -85,10 +85,9 @@ class Promotions:
         current = before.current if before and kept else target
         self._entries[alias] = {"target": target, "current": current, "state": PROMOTED, "gates": gates_seen}
 
-    def status(self) -> dict[str, dict[str, Any] | None]:
-        """status.promotion as a merge patch: an alias no longer reported is removed (null)."""
-        gone: dict[str, dict[str, Any] | None] = {alias: None for alias in self.previous if alias not in self._entries}
-        return {**gone, **dict(sorted(self._entries.items()))}
+    def status(self) -> dict[str, dict[str, Any]]:
+        """status.promotion (the frame's status patch removes an alias no longer reported)."""
+        return dict(sorted(self._entries.items()))
 
     def holding(self) -> Holding | None:
         """Ready=False while an alias is held back; looked at again at the next drift check."""

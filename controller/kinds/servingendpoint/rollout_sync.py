@@ -75,28 +75,12 @@ def sync_rollout(run: EndpointRun, endpoint: ObservedEndpoint, wanted: list[Want
     decision = rollout.decide(inputs, ServingProbe(run, chosen))
     run.notes += decision.notes
     rollout_metrics.count(run.request.owner, decision)
-    run.rollout = _replacing(recorded, decision.status)
+    # The frame's status patch removes the fields this one leaves out (an ended step's analysis, ...).
+    run.rollout = None if decision.status is None else decision.status.model_dump(by_alias=True, exclude_none=True)
     if decision.target is None:
         return None
     sent = _send(run, endpoint, others, chosen, decision.target, current)
     return Rolling(_verdict(decision, chosen), decision.look_again, sent)
-
-
-def _replacing(recorded: RolloutStatus | None, status: RolloutStatus | None) -> Json | None:
-    """status.rollout as a merge patch that replaces it: a field the new status leaves out (such as the analysis
-    or stepStartedAt after a step ends) is removed (null), never kept from before."""
-    if status is None:
-        return None
-    before = recorded.model_dump(by_alias=True, exclude_none=True) if recorded else {}
-    return _removing(before, status.model_dump(by_alias=True, exclude_none=True))
-
-
-def _removing(before: Json, after: Json) -> Json:
-    patch: Json = {key: None for key in before if key not in after}
-    for key, value in after.items():
-        old = before.get(key)
-        patch[key] = _removing(old, value) if isinstance(old, dict) and isinstance(value, dict) else value
-    return patch
 
 
 def _entity(recorded: RolloutStatus | None, wanted: list[Wanted], current: ObservedConfig | None) -> Wanted | None:
