@@ -14,14 +14,13 @@ from collections.abc import Callable, Mapping
 from pathlib import Path
 from typing import Any, TextIO
 
-from kubernetes import client, config
 from kubernetes.client.exceptions import ApiException
-from urllib3.exceptions import HTTPError
 
 from controller.api.crd import GROUP, VERSION
 from controller.kinds.servingendpoint.model import DEFINITION
 from controller.kinds.servingendpoint.rollout_model import ROLLOUT_ACTION
 from controller.rollout_cli import render
+from controller.user_cluster import REQUEST_TIMEOUT_SECONDS, ClusterError, UserCluster, refusals
 
 FINE, NEEDS_A_PERSON, ERROR = 0, 1, 2
 """Exit codes: nothing to do (rolling, complete or no rollout); paused, aborted or an action not taken; an error."""
@@ -33,46 +32,18 @@ ACTS_ON = {
 }
 """The phases in which the controller does something for each action; elsewhere the action is moot."""
 POLL_SECONDS = 1.0
-REQUEST_TIMEOUT_SECONDS = 15.0
-DEFAULT_NAMESPACE = "default"
 MERGE_PATCH = "application/merge-patch+json"
 
 
-class RolloutCommandError(Exception):
-    """The API server could not be reached, refused a call, or the resource is missing; the message says which."""
-
-
-class Endpoints:
+class Endpoints(UserCluster):
     """ServingEndpoints through the Kubernetes API, as the kubeconfig (or the pod's service account) allows."""
-
-    def __init__(self, kubeconfig: Path | None) -> None:
-        self._kubeconfig = str(kubeconfig) if kubeconfig else None
-        try:
-            api = config.new_client_from_config(config_file=self._kubeconfig)
-        except config.ConfigException as exc:
-            if self._kubeconfig:
-                raise RolloutCommandError(f"cannot use kubeconfig {self._kubeconfig}: {exc}") from exc
-            try:
-                config.load_incluster_config()
-            except config.ConfigException:
-                raise RolloutCommandError(f"no kubeconfig found and not in a cluster: {exc}") from exc
-            api = client.ApiClient()
-        self._objects = client.CustomObjectsApi(api)
-
-    def default_namespace(self) -> str:
-        """The kubeconfig context's namespace, as kubectl uses it."""
-        try:
-            _, current = config.list_kube_config_contexts(config_file=self._kubeconfig)
-        except config.ConfigException:
-            return DEFAULT_NAMESPACE
-        return str(current.get("context", {}).get("namespace") or DEFAULT_NAMESPACE)
 
     def get(self, namespace: str, name: str) -> Mapping[str, Any]:
         return self._call(
             "read",
             namespace,
             name,
-            lambda: self._objects.get_namespaced_custom_object(
+            lambda: self.objects.get_namespaced_custom_object(
                 GROUP, VERSION, namespace, DEFINITION.plural, name, _request_timeout=REQUEST_TIMEOUT_SECONDS
             ),
         )
@@ -83,7 +54,7 @@ class Endpoints:
             "annotate",
             namespace,
             name,
-            lambda: self._objects.patch_namespaced_custom_object(
+            lambda: self.objects.patch_namespaced_custom_object(
                 GROUP,
                 VERSION,
                 namespace,
@@ -98,14 +69,13 @@ class Endpoints:
     @staticmethod
     def _call(verb: str, namespace: str, name: str, call: Callable[[], Any]) -> Mapping[str, Any]:
         what = f"{DEFINITION.kind} {name} in namespace {namespace}"
-        try:
-            return dict(call())
-        except ApiException as exc:
-            if exc.status == 404:
-                raise RolloutCommandError(f"{what} not found") from exc
-            raise RolloutCommandError(f"cannot {verb} {what}: {exc.status} {exc.reason}") from exc
-        except (HTTPError, OSError) as exc:  # unreachable: urllib3 raises these, not ApiException
-            raise RolloutCommandError(f"cannot reach the API server to {verb} {what}: {exc}") from exc
+        with refusals(f"{verb} {what}"):
+            try:
+                return dict(call())
+            except ApiException as exc:
+                if exc.status == 404:
+                    raise ClusterError(f"{what} not found") from exc
+                raise
 
 
 def status(name: str, *, namespace: str | None, kubeconfig: Path | None, watch: bool, out: TextIO = sys.stdout) -> int:
@@ -124,7 +94,7 @@ def status(name: str, *, namespace: str | None, kubeconfig: Path | None, watch: 
             if not (watch and _rolling(v)):
                 return _exit_code(v)
             time.sleep(POLL_SECONDS)
-    except RolloutCommandError as exc:
+    except ClusterError as exc:
         print(f"mlopsctl rollout: {exc}", file=sys.stderr)
         return ERROR
 
@@ -158,7 +128,7 @@ def act(
                 out.write("\n" + render.text(v, now=time.time()))
                 return _exit_code(v)
             time.sleep(POLL_SECONDS)
-    except RolloutCommandError as exc:
+    except ClusterError as exc:
         print(f"mlopsctl rollout: {exc}", file=sys.stderr)
         return ERROR
     print(
