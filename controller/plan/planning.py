@@ -23,7 +23,9 @@ from controller.plan.kinds import BY_PLURAL, PLANNED, NeedsDatabricks, Planned
 from controller.plan.manifests import Declared
 from controller.plan.recording import Recorder
 from controller.plan.result import ADOPT, DELETE, ERROR, NOTHING, UPDATE, ResourcePlan, Said
+from controller.reconciling import errors as reactions
 from controller.status import conditions as c
+from controller.status.outcome import Outcome
 from controller.wiring.kind import Resource
 
 Key = tuple[str, str, str]
@@ -35,7 +37,9 @@ NEW_UID = "new"
 class Planner:
     """Plans the declared resources against the live ones, connecting to each Workspace once."""
 
-    def __init__(self, declared: list[Declared], live: Mapping[Key, Mapping[str, Any]], credentials: Credentials):
+    def __init__(
+        self, declared: list[Declared], live: Mapping[Key, Mapping[str, Any]], credentials: Credentials
+    ) -> None:
         self._declared = {d.key: d for d in declared}
         self._live = live
         self._credentials = credentials
@@ -81,12 +85,13 @@ class Planner:
                 if waits
                 else dataclasses.replace(plan, action=ERROR, error=client)
             )
-        outcome = kind.reconcile(resource, client)
+        outcome = _reconciled(planned, resource, client)
         writes = tuple(call.describe() for call in client.calls)
         plan = judging.judged(kind.definition.kind, resource.namespace, resource.name, external, outcome, writes)
         if plan.action in (UPDATE, ADOPT) and resource.spec.management_policy != "ObserveOnly":
             observe = resource.spec.model_copy(update={"management_policy": "ObserveOnly"})
-            observed = kind.reconcile(dataclasses.replace(resource, spec=observe), self._client(planned, resource))
+            fresh = client.fresh()  # nothing the first run made up
+            observed = _reconciled(planned, dataclasses.replace(resource, spec=observe), fresh)
             plan = dataclasses.replace(plan, changes=judging.differences(observed))
         if plan.action != ERROR:
             status = judging.planned_status(self._states[declared.key][1], outcome, resource.generation)
@@ -191,6 +196,14 @@ class Planner:
             except errors.ExternalError as exc:
                 self._connections[key] = Said(c.CONNECTION_FAILED, f"Workspace {name}: {exc}")
         return self._connections[key]
+
+
+def _reconciled(planned: Planned, resource: Resource[Any, Any], client: Recorder) -> Outcome:
+    """The kind's reconcile; a client error no reconcile caught ends as it does in the controller (handling)."""
+    try:
+        return planned.kind.reconcile(resource, client)
+    except errors.ExternalError as exc:
+        return reactions.escaped(exc)
 
 
 def _external(planned: Planned, resource: Resource[Any, Any]) -> str:

@@ -60,6 +60,10 @@ class Recorder:
     simulated: Simulated
     calls: list[Call] = field(default_factory=list)
 
+    def fresh(self) -> Recorder:
+        """Another recorder over the same client, with nothing recorded or made up yet."""
+        return Recorder(self.real, self.reads, self.writes, type(self.simulated)(self.real))
+
     def __getattr__(self, name: str) -> Any:
         if name in self.writes:
             return self._write(name)
