@@ -115,6 +115,20 @@ def admin_routes(emu: Emulator, user: str) -> list[Route]:
         emu.add_oauth_client(require(req.body, "client_id"), require(req.body, "client_secret"))
         return {}
 
+    def git_remote(req: Request) -> Json:
+        body = req.body
+        return emu.seed_git_remote(
+            require(body, "url"),
+            branches=body.get("branches"),
+            tags=body.get("tags"),
+            private=bool(body.get("private", False)),
+        )
+
+    def git_push(req: Request) -> Json:
+        body = req.body
+        head = emu.push_git_branch(require(body, "url"), require(body, "branch"), body.get("commit"))
+        return {"head_commit_id": head}
+
     handlers: list[tuple[str, str, Handler]] = [
         ("POST", "/reset", reset),
         ("GET", "/timings", timings),
@@ -136,5 +150,7 @@ def admin_routes(emu: Emulator, user: str) -> list[Route]:
         ("POST", "/tokens", add_token),
         ("DELETE", "/tokens/{token}", revoke_token),
         ("POST", "/oauth-clients", add_client),
+        ("POST", "/git/remotes", git_remote),
+        ("POST", "/git/push", git_push),
     ]
     return [Route(method, ADMIN + path, handler, public=True) for method, path, handler in handlers]

@@ -22,6 +22,7 @@ from sandbox.databricks.catalog import Catalog
 from sandbox.databricks.control import DROP, HANG, Controls, Fault
 from sandbox.databricks.jobs import Jobs
 from sandbox.databricks.monitors import Monitors
+from sandbox.databricks.repos import Repos
 from sandbox.databricks.routing import Router, parse_body, split_target
 from sandbox.databricks.serving import Serving
 from sandbox.databricks.serving_metrics import VersionBehaviour
@@ -89,6 +90,7 @@ class Emulator:
         self.jobs = Jobs(self.clock, self.timings)
         self.monitors = Monitors(self.clock, self.timings, self.catalog)
         self.tracking = Tracking(self.clock)
+        self.repos = Repos()
         self.router = Router(
             [
                 *self.auth.routes(),
@@ -97,6 +99,7 @@ class Emulator:
                 *self.catalog.routes(),
                 *self.monitors.routes(),
                 *self.tracking.routes(),
+                *self.repos.routes(),
             ]
         )
 
@@ -194,6 +197,25 @@ class Emulator:
         """Create a Unity Catalog schema; returns its `schema_id`."""
         with self._lock:
             return self.catalog.seed_schema(full_name, DEFAULT_USER).schema_id
+
+    def seed_git_remote(
+        self,
+        url: str,
+        *,
+        branches: Mapping[str, str] | None = None,
+        tags: Mapping[str, str] | None = None,
+        private: bool = False,
+    ) -> Json:
+        """Create or replace the Git remote a Git folder clones from (see `sandbox.databricks.repos`)."""
+        with self._lock:
+            return self.repos.seed_remote(
+                url, branches=dict(branches) if branches else None, tags=dict(tags) if tags else None, private=private
+            )
+
+    def push_git_branch(self, url: str, branch: str, commit: str | None = None) -> str:
+        """Move a branch of a Git remote to a new head commit, as a push would; returns the commit."""
+        with self._lock:
+            return str(self.repos.push(url, branch, commit)["head_commit_id"])
 
     def seed_table(self, full_name: str, columns: Sequence[str | Json] | None = None) -> str:
         """Create a table (and its schema); returns its `table_id`."""

@@ -14,7 +14,7 @@ import requests
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 from databricks.sdk.errors.base import DatabricksError
-from databricks.sdk.service import catalog, dataquality, jobs, ml, serving
+from databricks.sdk.service import catalog, dataquality, jobs, ml, serving, workspace
 
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 
@@ -300,6 +300,30 @@ def drive_tracking(w: WorkspaceClient) -> None:
     refused(lambda: w.experiments.log_metric("val_auc", 0.9, 1, run_id="0" * 32))
 
 
+def drive_repos(emu: Emulator, w: WorkspaceClient) -> None:
+    private = "https://github.com/acme/private-code.git"
+    emu.seed_git_remote(private, branches={"main": "a" * 40, "dev": "b" * 40}, tags={"v1": "c" * 40}, private=True)
+    refused(lambda: w.repos.create(private, "gitHub", path="/Repos/team/private-code"))  # no credential yet
+    credential = w.git_credentials.create("gitHub", git_username="me", personal_access_token="ghp-contract")
+    refused(lambda: w.git_credentials.create("GitHub", personal_access_token="ghp-again"))
+    list(w.git_credentials.list())
+    sparse = workspace.SparseCheckout(patterns=["notebooks"])
+    repo = w.repos.create(private, "gitHub", path="/Repos/team/private-code", sparse_checkout=sparse)
+    assert repo.id is not None
+    refused(lambda: w.repos.create(private, "gitHub", path="/Repos/team/private-code"))  # the path is taken
+    refused(lambda: w.repos.create("not a url", "gitHub", path="/Repos/team/other"))
+    refused(lambda: w.repos.create(private, "sourceForge", path="/Repos/team/other"))
+    refused(lambda: w.repos.create(private, "gitHub", path="/Repos/too/deep/here"))
+    w.repos.update(repo.id, branch="dev")
+    w.repos.update(repo.id, tag="v1")
+    refused(lambda: w.repos.update(repo.id, branch="missing"))
+    w.repos.get(repo.id)
+    list(w.repos.list(path_prefix="/Repos/team"))
+    w.repos.delete(repo.id)
+    refused(lambda: w.repos.get(repo.id))
+    w.git_credentials.delete(credential.credential_id)
+
+
 def drive_all(emu: Emulator) -> None:
     """Seeds what the calls need, then calls every route; `emu` is freshly reset."""
     emu.set_timings(endpoint_update=1, run_pending=1, run_running=1, monitor_pending=1)
@@ -318,3 +342,4 @@ def drive_all(emu: Emulator) -> None:
     drive_legacy_monitors(emu, w)
     drive_catalog_deletes(w)
     drive_http_errors(raw)
+    drive_repos(emu, w)

@@ -6,7 +6,7 @@ import typing
 from typing import Any
 
 from databricks.sdk import oauth
-from databricks.sdk.service import catalog, dataquality, iam, jobs, ml, serving
+from databricks.sdk.service import catalog, dataquality, iam, jobs, ml, serving, workspace
 from mlflow.protos import databricks_uc_registry_messages_pb2 as uc
 
 from tests.integration.databricks.contract import EMPTY, PROMETHEUS_TEXT, Contract, Legacy, OAuthDocument, wire_keys
@@ -146,4 +146,12 @@ ROUTES: dict[str, Contract] = {
     f"POST {_QM}/refreshes": catalog.MonitorRefreshInfo,
     f"GET {_QM}/refreshes": catalog.MonitorRefreshListResponse,
     f"GET {_QM}/refreshes/{{refresh_id}}": catalog.MonitorRefreshInfo,
+    "POST /api/2.0/repos": workspace.CreateRepoResponse,
+    "GET /api/2.0/repos": workspace.ListReposResponse,
+    "GET /api/2.0/repos/{repo_id}": workspace.GetRepoResponse,
+    "PATCH /api/2.0/repos/{repo_id}": workspace.UpdateRepoResponse,
+    "DELETE /api/2.0/repos/{repo_id}": EMPTY,
+    "POST /api/2.0/git-credentials": workspace.CreateCredentialsResponse,
+    "GET /api/2.0/git-credentials": workspace.ListCredentialsResponse,
+    "DELETE /api/2.0/git-credentials/{credential_id}": EMPTY,
 }
