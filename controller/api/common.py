@@ -134,3 +134,73 @@ class ManagedStatus(CamelModel):
 
     url: str | None = None
     """A link to the external object's page, where one exists."""
+
+
+PermissionsMode = Literal["Listed", "Authoritative"]
+MAX_PERMISSIONS = 50
+PRINCIPAL_NAME_LENGTH = 256
+
+
+def _listed_once(field_name: str, words: str) -> dict[str, str]:
+    return {
+        "rule": f"self.filter(a, has(a.{field_name})).all(a, self.filter(b, has(b.{field_name}) && "
+        f"b.{field_name} == a.{field_name}).size() == 1)",
+        "message": f"each {words} is listed once",
+    }
+
+
+PERMISSIONS_LIST_RULES: dict[str, Any] = {
+    "x-kubernetes-validations": [
+        _listed_once("user", "user"),
+        _listed_once("group", "group"),
+        _listed_once("servicePrincipal", "service principal"),
+    ]
+}
+"""CEL rules for a spec.permissions list: a principal appears once (one level each)."""
+
+
+class PermissionEntry(CamelModel):
+    """One principal and its permission level. Each kind narrows `level` to the levels its object has."""
+
+    model_config = CamelModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "[has(self.user), has(self.group), has(self.servicePrincipal)].filter(x, x).size() == 1",
+                    "message": "set exactly one of user, group or servicePrincipal",
+                }
+            ]
+        }
+    }
+
+    user: str | None = Field(default=None, min_length=1, max_length=PRINCIPAL_NAME_LENGTH)
+    """A user, by user name (their e-mail address in most workspaces)."""
+
+    group: str | None = Field(default=None, min_length=1, max_length=PRINCIPAL_NAME_LENGTH)
+    """A group, by its display name (`users` and `admins` are built in)."""
+
+    service_principal: str | None = Field(default=None, min_length=1, max_length=PRINCIPAL_NAME_LENGTH)
+    """A service principal, by its application id."""
+
+    level: str
+    """The permission level the principal holds."""
+
+    @property
+    def principal_ref(self) -> tuple[str, str]:
+        """(`user` | `group` | `servicePrincipal`, name)."""
+        if self.user is not None:
+            return "user", self.user
+        if self.group is not None:
+            return "group", self.group
+        return "servicePrincipal", self.service_principal or ""
+
+
+class PermissionsStatus(CamelModel):
+    """What spec.permissions left on the external object."""
+
+    managed: list[str] = Field(default_factory=list, max_length=MAX_PERMISSIONS * 2)
+    """The principals this resource manages the grants of (`user:NAME`, `group:NAME`, `servicePrincipal:ID`):
+    those the spec lists, and until the change is written those it listed before (to be revoked)."""
+
+    kept_for_controller: str | None = None
+    """Set when the spec would lower or remove the controller's own managing grant, which it keeps instead."""
