@@ -12,6 +12,7 @@ import pytest
 
 from controller.clients import errors
 from controller.kinds.modelmonitor import reconcile as modelmonitor
+from controller.kinds.modelmonitor.handlers import KIND
 from controller.kinds.modelmonitor.model import ModelMonitorSpec
 from controller.kinds.modelmonitor.observed import ObservedMonitor, ObservedRefresh
 from controller.kinds.servingendpoint.published import EndpointView
@@ -888,3 +889,13 @@ def test_a_failing_delete_raises_so_the_finalizer_stays() -> None:
     with pytest.raises(errors.Unavailable):
         modelmonitor.delete(_spec(), connect=lambda: fake, recorded=RECORDED)
     assert "t-1" in fake.monitors
+
+
+def test_a_monitor_is_named_by_its_table_or_before_that_by_the_endpoint_it_watches() -> None:
+    """The name deletion failures, Events and `mlopsctl plan` use; never "the monitor on None"."""
+    meta = {"namespace": "ml", "name": "watch", "uid": "u1", "generation": 1}
+    by_endpoint = _spec(tableName=None, endpointRef={"name": "fraud"}).model_dump(by_alias=True, exclude_none=True)
+    waiting = KIND.resource(meta, by_endpoint, {}, {})
+    assert KIND.external_name(waiting) == "the monitor on the inference table of ServingEndpoint fraud"
+    found = KIND.resource(meta, by_endpoint, {"tableName": "main.risk.fraud_payload"}, {})
+    assert KIND.external_name(found) == "the monitor on main.risk.fraud_payload"

@@ -83,6 +83,14 @@ def _recorded(status: ModelMonitorStatus) -> modelmonitor.Recorded:
     )
 
 
+def _monitored(resource: Monitor) -> str:
+    """The monitor by its table, or, before an endpoint's inference table is known, by the endpoint."""
+    table = resource.status.table_name or resource.spec.table_name
+    if table is None and resource.spec.endpoint_ref is not None:
+        return f"the monitor on the inference table of ServingEndpoint {resource.spec.endpoint_ref.name}"
+    return f"the monitor on {table}"
+
+
 KIND = Kind(
     definition=DEFINITION,
     spec=ModelMonitorSpec,
@@ -91,7 +99,7 @@ KIND = Kind(
     reconcile=_reconcile,
     delete=_delete,
     drift_seconds=lookup.drift_seconds,
-    external_name=lambda resource: f"the monitor on {resource.status.table_name or resource.spec.table_name}",
+    external_name=_monitored,
     follows=_follows,
     indices=(Index(CLAIMS, "modelmonitors", _claims),),
 )
