@@ -115,6 +115,10 @@ def admin_routes(emu: Emulator, user: str) -> list[Route]:
         emu.add_oauth_client(require(req.body, "client_id"), require(req.body, "client_secret"))
         return {}
 
+    def add_principal(req: Request) -> Json:
+        emu.add_principal(require(req.body, "kind"), require(req.body, "name"))
+        return {}
+
     def git_remote(req: Request) -> Json:
         body = req.body
         return emu.seed_git_remote(
@@ -150,6 +154,7 @@ def admin_routes(emu: Emulator, user: str) -> list[Route]:
         ("POST", "/tokens", add_token),
         ("DELETE", "/tokens/{token}", revoke_token),
         ("POST", "/oauth-clients", add_client),
+        ("POST", "/principals", add_principal),
         ("POST", "/git/remotes", git_remote),
         ("POST", "/git/push", git_push),
     ]

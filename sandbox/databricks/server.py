@@ -22,6 +22,7 @@ from sandbox.databricks.catalog import Catalog
 from sandbox.databricks.control import DROP, HANG, Controls, Fault
 from sandbox.databricks.jobs import Jobs
 from sandbox.databricks.monitors import Monitors
+from sandbox.databricks.permissions import Permissions, Principals, creators
 from sandbox.databricks.repos import Repos
 from sandbox.databricks.routing import Router, parse_body, split_target
 from sandbox.databricks.serving import Serving
@@ -91,6 +92,13 @@ class Emulator:
         self.monitors = Monitors(self.clock, self.timings, self.catalog)
         self.tracking = Tracking(self.clock)
         self.repos = Repos()
+        self.principals = Principals(self.auth.tokens.values, self.auth.clients.keys)
+        self.permissions = Permissions(
+            self.principals,
+            creators(
+                jobs=self.jobs, serving=self.serving, tracking=self.tracking, repos=self.repos, default=DEFAULT_USER
+            ),
+        )
         self.router = Router(
             [
                 *self.auth.routes(),
@@ -100,6 +108,7 @@ class Emulator:
                 *self.monitors.routes(),
                 *self.tracking.routes(),
                 *self.repos.routes(),
+                *self.permissions.routes(),
             ]
         )
 
@@ -267,6 +276,11 @@ class Emulator:
     def revoke_token(self, token: str) -> None:
         with self._lock:
             self.auth.tokens.pop(token, None)
+
+    def add_principal(self, kind: str, name: str) -> None:
+        """Make a principal known to the workspace: `kind` is user_name, group_name or service_principal_name."""
+        with self._lock:
+            self.principals.add(kind, name)
 
     def add_oauth_client(self, client_id: str, client_secret: str) -> None:
         with self._lock:

@@ -324,6 +324,36 @@ def drive_repos(emu: Emulator, w: WorkspaceClient) -> None:
     w.git_credentials.delete(credential.credential_id)
 
 
+def drive_permissions(emu: Emulator, w: WorkspaceClient) -> None:
+    """Object permissions of a job, an endpoint, an experiment and a Git folder; an unknown principal refused."""
+    emu.add_principal("group_name", "data-scientists")
+    emu.add_principal("service_principal_name", "6f1c-app-id")
+    job = str(w.jobs.create(name="permissions").job_id)
+    w.jobs.get_permissions(job)
+    w.jobs.get_permission_levels(job)
+    viewers = [
+        jobs.JobAccessControlRequest(group_name="data-scientists", permission_level=jobs.JobPermissionLevel.CAN_VIEW)
+    ]
+    w.jobs.update_permissions(job, access_control_list=viewers)
+    w.jobs.set_permissions(job, access_control_list=viewers)
+    unknown = [jobs.JobAccessControlRequest(group_name="nobody", permission_level=jobs.JobPermissionLevel.CAN_VIEW)]
+    refused(lambda: w.jobs.update_permissions(job, access_control_list=unknown))
+    refused(lambda: w.jobs.get_permissions("999999"))
+    endpoint = w.serving_endpoints.create("permissions").response
+    assert endpoint is not None and endpoint.id is not None
+    query = serving.ServingEndpointPermissionLevel.CAN_QUERY
+    acl = [serving.ServingEndpointAccessControlRequest(service_principal_name="6f1c-app-id", permission_level=query)]
+    w.serving_endpoints.update_permissions(endpoint.id, access_control_list=acl)
+    w.serving_endpoints.get_permissions(endpoint.id)
+    w.serving_endpoints.get_permission_levels(endpoint.id)
+    experiment = w.experiments.create_experiment("/Shared/permissions").experiment_id or ""
+    edit = ml.ExperimentPermissionLevel.CAN_EDIT
+    w.experiments.set_permissions(
+        experiment, access_control_list=[ml.ExperimentAccessControlRequest(group_name="users", permission_level=edit)]
+    )
+    w.experiments.get_permissions(experiment)
+
+
 def drive_all(emu: Emulator) -> None:
     """Seeds what the calls need, then calls every route; `emu` is freshly reset."""
     emu.set_timings(endpoint_update=1, run_pending=1, run_running=1, monitor_pending=1)
@@ -343,3 +373,4 @@ def drive_all(emu: Emulator) -> None:
     drive_catalog_deletes(w)
     drive_http_errors(raw)
     drive_repos(emu, w)
+    drive_permissions(emu, w)

@@ -154,4 +154,8 @@ ROUTES: dict[str, Contract] = {
     "POST /api/2.0/git-credentials": workspace.CreateCredentialsResponse,
     "GET /api/2.0/git-credentials": workspace.ListCredentialsResponse,
     "DELETE /api/2.0/git-credentials/{credential_id}": EMPTY,
+    "GET /api/2.0/permissions/{object_type}/{object_id}": iam.ObjectPermissions,
+    "PUT /api/2.0/permissions/{object_type}/{object_id}": iam.ObjectPermissions,
+    "PATCH /api/2.0/permissions/{object_type}/{object_id}": iam.ObjectPermissions,
+    "GET /api/2.0/permissions/{object_type}/{object_id}/permissionLevels": iam.GetPermissionLevelsResponse,
 }
