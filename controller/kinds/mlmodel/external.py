@@ -2,16 +2,23 @@
 
 from __future__ import annotations
 
+import time
 import urllib.parse
 
+from mlflow.entities import LoggedModelStatus, Metric, RunStatus
 from mlflow.entities.model_registry import ModelVersion, ModelVersionTag, RegisteredModelTag
+from mlflow.exceptions import MlflowException
 
 from controller.clients import errors
+from controller.clients.artifacts import copy_files
 from controller.clients.mlflow import MlflowConnection, translated_errors
 from controller.kinds.mlmodel.gates import Evidence, latest_values
-from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
+from controller.kinds.mlmodel.observed import CopySource, ObservedModel, ObservedVersion, SourceRequest
+from controller.kinds.mlmodel.version_tags import FINGERPRINT_TAG
 
 _PAGE = 200
+COPY_EXPERIMENT = "mlops-gitops-controller-copies"
+"""The experiment that holds the logged models (and their runs) made for versions copied from other registries."""
 
 
 class MlflowRegistry:
@@ -90,8 +97,13 @@ class MlflowRegistry:
     def create_version(
         self, name: str, source: SourceRequest, *, tags: dict[str, str], description: str | None
     ) -> ObservedVersion:
+        model_id: str | None
+        run_id: str | None
         with translated_errors("create_version"):
-            uri, model_id, run_id = self._resolve(source)
+            if source.copy_of is not None:
+                uri, model_id, run_id = self._copy_in(source.copy_of, tags[FINGERPRINT_TAG])
+            else:
+                uri, model_id, run_id = self._resolve(source)
             created = self._conn.registry.create_model_version(
                 name,
                 uri,
@@ -118,8 +130,34 @@ class MlflowRegistry:
         with translated_errors("delete_model"):
             self._conn.registry.delete_registered_model(name)
 
+    @property
+    def location(self) -> str:
+        return self._conn.tracking_uri
+
+    def get_version(self, name: str, version: int) -> ObservedVersion | None:
+        try:
+            with translated_errors("get_model_version"):
+                return _version(self._conn.registry.get_model_version(name, str(version)))
+        except errors.NotFound:
+            return None
+
+    def copy_source(self, name: str, version: ObservedVersion) -> CopySource:
+        """Where the version's files are, and its metrics (its logged model's, else its run's) to record with a copy."""
+        with translated_errors("get_model_version_download_uri"):
+            artifact_uri = self._conn.registry.get_model_version_download_uri(name, str(version.version))
+        evidence = self.evidence(name, version)
+        return CopySource(
+            location=self.location,
+            registered_name=name,
+            version=version.version,
+            artifact_uri=artifact_uri,
+            metrics={**evidence.run_metrics, **evidence.model_metrics},
+        )
+
     def source_uri(self, source: SourceRequest) -> str:
         """The source URI a version made from `source` carries (for adopting versions made by training)."""
+        if source.copy_of:
+            return source.copy_of.uri
         if source.model_id:
             return f"models:/{source.model_id}"
         return f"runs:/{source.run_id}/{source.artifact_path}"
@@ -148,6 +186,44 @@ class MlflowRegistry:
             except errors.NotFound:
                 pass
         return Evidence(version.version, dict(version.tags), model_metrics, run_metrics)
+
+    def _copy_in(self, copy: CopySource, fingerprint: str) -> tuple[str, str, str]:
+        """A logged model here holding the source version's files and metrics: (its URI, its id, its run id).
+
+        Named by the fingerprint, so a copy a crash interrupted is found and completed, never made twice.
+        """
+        tracking = self._conn.tracking
+        experiment_id = self._copy_experiment()
+        staged = tracking.search_logged_models(
+            experiment_ids=[experiment_id], filter_string=f"name = 'copy-{fingerprint}'", max_results=1
+        )
+        if staged:
+            logged = staged[0]
+        else:
+            started = int(time.time() * 1000)
+            run = tracking.create_run(experiment_id, None, started, [], f"copy of {copy.uri}")
+            logged = tracking.create_logged_model(experiment_id, f"copy-{fingerprint}", run.info.run_id)
+        run_id = str(logged.source_run_id)
+        copy_files(copy.artifact_uri, copy.location, logged.artifact_location, self._conn.tracking_uri)
+        now = int(time.time() * 1000)
+        metrics = [Metric(k, v, now, 0, model_id=logged.model_id) for k, v in sorted(copy.metrics.items())]
+        if metrics:
+            tracking.log_batch(run_id, metrics, [], [])
+        tracking.finalize_logged_model(logged.model_id, LoggedModelStatus.READY)
+        tracking.update_run_info(run_id, RunStatus.FINISHED, now, None)
+        return f"models:/{logged.model_id}", logged.model_id, run_id
+
+    def _copy_experiment(self) -> str:
+        found = self._conn.tracking.get_experiment_by_name(COPY_EXPERIMENT)
+        if found is not None:
+            return str(found.experiment_id)
+        try:
+            return str(self._conn.tracking.create_experiment(COPY_EXPERIMENT))
+        except MlflowException:  # another replica made it first
+            found = self._conn.tracking.get_experiment_by_name(COPY_EXPERIMENT)
+            if found is None:
+                raise
+            return str(found.experiment_id)
 
     def _resolve(self, source: SourceRequest) -> tuple[str, str | None, str | None]:
         """(source URI, model_id, run_id) to register from.

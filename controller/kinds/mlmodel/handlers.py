@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
 from controller.kinds.mlmodel import reconcile as mlmodel
 from controller.kinds.mlmodel.external import MlflowRegistry
@@ -12,14 +12,18 @@ from controller.kinds.mlmodel.unity_catalog import UnityCatalogRegistry
 from controller.kinds.workspace import lookup
 from controller.kinds.workspace.connection import connection
 from controller.status.outcome import Outcome
-from controller.wiring.kind import Kind, Resource
+from controller.wiring.kind import Kind, NotUsable, Ref, Resource
 
 Model = Resource[MLModelSpec, MLModelStatus]
 
 
 def _registry(resource: Model) -> mlmodel.Registry:
     """MLflow's registry for an MLflow Workspace, Unity Catalog for a Databricks one; NotUsable otherwise."""
-    found = connection(lookup.referenced(resource), resource.namespace, lookup.workspace_name(resource))
+    return _registry_of(resource, lookup.workspace_name(resource))
+
+
+def _registry_of(resource: Model, workspace: str) -> MlflowRegistry | UnityCatalogRegistry:
+    found = connection(resource.find(lookup.WORKSPACE, workspace), resource.namespace, workspace)
     if found.databricks is not None:
         return UnityCatalogRegistry(found.databricks)
     assert found.mlflow is not None
@@ -30,7 +34,20 @@ def _reconcile(resource: Model, registry: mlmodel.Registry) -> Outcome:
     request = mlmodel.Request(
         owner=resource.owner, spec_changed=resource.spec_changed, promotion=resource.status.promotion
     )
-    return mlmodel.reconcile(resource.spec, registry=registry, request=request)
+
+    def source(workspace: str) -> mlmodel.SourceRegistry:
+        try:
+            return _registry_of(resource, workspace)
+        except NotUsable as exc:
+            raise mlmodel.SourceNotReady(exc.outcome.ready.message) from exc
+
+    return mlmodel.reconcile(resource.spec, registry=registry, request=request, sources=source)
+
+
+def _follows(resource: Model) -> Iterable[Ref]:
+    """Its Workspace and every Workspace a version is copied from (a copy waits for it to connect)."""
+    copied = {v.source.from_model.workspace_ref.name for v in resource.spec.versions if v.source.from_model}
+    return (*lookup.follows(resource), *(("workspaces", name) for name in sorted(copied)))
 
 
 def _delete(resource: Model, connect: Callable[[], mlmodel.Registry]) -> str:
@@ -46,6 +63,6 @@ KIND = Kind(
     delete=_delete,
     drift_seconds=lookup.drift_seconds,
     external_name=lambda resource: resource.spec.registered_name,
-    follows=lookup.follows,
+    follows=_follows,
     publishes=MLMODEL,
 )

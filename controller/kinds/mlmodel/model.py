@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from controller.api.common import CamelModel, ManagedSpec, ManagedStatus, tag_key_rules, tag_value_rules
+from controller.api.common import CamelModel, ManagedSpec, ManagedStatus, ObjectRef, tag_key_rules, tag_value_rules
 from controller.api.crd import KindDefinition, PrinterColumn
 
 ALIAS_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -30,15 +30,51 @@ class RunSource(CamelModel):
     """The name (artifact path) the model was logged under in that run."""
 
 
-class VersionSource(CamelModel):
-    """Where a version's model comes from: an MLflow 3 logged model, or a run's model."""
+class ModelVersionSource(CamelModel):
+    """A version of a registered model in another registry (another Workspace), copied into this one."""
 
     model_config = CamelModel.model_config | {
         "json_schema_extra": {
             "x-kubernetes-validations": [
                 {
-                    "rule": "has(self.modelId) != has(self.run)",
-                    "message": "set exactly one of modelId or run",
+                    "rule": "has(self.version) != has(self.alias)",
+                    "message": "set exactly one of version or alias",
+                },
+                {
+                    "rule": "!has(self.follow) || !self.follow || has(self.alias)",
+                    "message": "follow applies only to alias",
+                    "fieldPath": ".follow",
+                },
+            ]
+        }
+    }
+
+    workspace_ref: ObjectRef
+    """The Workspace holding the source registry (in this namespace)."""
+
+    registered_name: str = Field(min_length=1, max_length=256, pattern=r"^[^/:\s]+$")
+    """The source registered model's name."""
+
+    version: int | None = Field(default=None, ge=1)
+    """The source version to copy."""
+
+    alias: str | None = Field(default=None, min_length=1, max_length=255, pattern=ALIAS_NAME_PATTERN)
+    """An alias in the source registry: the version it points at is copied."""
+
+    follow: bool = False
+    """With alias: when the source alias moves, copy its new version and point this handle at it. Without
+    follow, the version the alias pointed at when first copied stays this handle's version."""
+
+
+class VersionSource(CamelModel):
+    """Where a version's model comes from: an MLflow 3 logged model, a run's model, or another registry's version."""
+
+    model_config = CamelModel.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "[has(self.modelId), has(self.run), has(self.fromModel)].filter(x, x).size() == 1",
+                    "message": "set exactly one of modelId, run or fromModel",
                 }
             ]
         }
@@ -49,6 +85,9 @@ class VersionSource(CamelModel):
 
     run: RunSource | None = None
     """A run and the artifact path its model was logged under."""
+
+    from_model: ModelVersionSource | None = None
+    """A version in another Workspace's registry, copied into this registry once (artifacts included)."""
 
 
 class VersionSpec(CamelModel):
@@ -210,6 +249,9 @@ class VersionStatus(CamelModel):
 
     message: str = ""
     """Why registering failed, with the registry's message."""
+
+    copied_from: str = ""
+    """For a version copied from another registry: the source model, version and registry it was copied from."""
 
 
 class GateStatus(CamelModel):

@@ -37,16 +37,34 @@ class ObservedVersion:
 
 
 @dataclass(frozen=True)
+class CopySource:
+    """A version in another registry whose files are copied into this one to make a new version."""
+
+    location: str  # the source registry: its tracking URI or workspace host
+    registered_name: str
+    version: int
+    artifact_uri: str  # where the source version's files are (read with MLflow's artifact repositories)
+    metrics: dict[str, float] = field(default_factory=dict)  # measured on the source, recorded with the copy
+
+    @property
+    def uri(self) -> str:
+        return f"models:/{self.registered_name}/{self.version}@{self.location}"
+
+
+@dataclass(frozen=True)
 class SourceRequest:
-    """What to register: a logged model id, or a run and the path its model was logged under."""
+    """What to register: a logged model id, a run and the path its model was logged under, or a copy."""
 
     model_id: str | None = None
     run_id: str | None = None
     artifact_path: str | None = None
+    copy_of: CopySource | None = None
 
     @property
     def key(self) -> str:
         """A stable text for the source; the fingerprint is derived from it."""
+        if self.copy_of:
+            return f"copy:{self.copy_of.uri}"
         if self.model_id:
             return f"model:{self.model_id}"
         return f"run:{self.run_id}/{self.artifact_path}"

@@ -16,9 +16,11 @@ from controller.kinds.mlmodel import promotion
 from controller.kinds.mlmodel.model import MLModelSpec
 from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion
 from controller.kinds.mlmodel.promotion import Promotions
-from controller.kinds.mlmodel.run import ModelRun
+from controller.kinds.mlmodel.run import ModelRun, no_sources
 from controller.kinds.mlmodel.run import Registry as Registry
 from controller.kinds.mlmodel.run import Request as Request
+from controller.kinds.mlmodel.run import SourceNotReady as SourceNotReady
+from controller.kinds.mlmodel.run import SourceRegistry as SourceRegistry
 from controller.kinds.mlmodel.versions import FINGERPRINT_TAG as FINGERPRINT_TAG
 from controller.kinds.mlmodel.versions import HANDLE_TAG as HANDLE_TAG
 from controller.kinds.mlmodel.versions import sync_versions
@@ -31,12 +33,22 @@ from controller.status.outcome import Outcome as Outcome
 WAIT_RETRY_SECONDS = 15.0
 
 
-def reconcile(spec: MLModelSpec, *, registry: Registry, request: Request) -> Outcome:
-    """Make the registry match the spec (or, under ObserveOnly, report how it differs)."""
+def reconcile(
+    spec: MLModelSpec,
+    *,
+    registry: Registry,
+    request: Request,
+    sources: Callable[[str], SourceRegistry] = no_sources,
+) -> Outcome:
+    """Make the registry match the spec (or, under ObserveOnly, report how it differs).
+
+    `sources` gives another Workspace's registry by name, for versions copied from it.
+    """
     run = ModelRun(
         spec=spec,
         request=request,
         registry=registry,
+        sources=sources,
         spec_changed=request.spec_changed,
         observe_only=policy.observe_only(spec),
         wait_retry=WAIT_RETRY_SECONDS,

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
 from controller.kinds.mlmodel.gates import Evidence
 from controller.kinds.mlmodel.model import MLModelSpec, PromotionStatus
-from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
+from controller.kinds.mlmodel.observed import CopySource, ObservedModel, ObservedVersion, SourceRequest
 from controller.reconciling.run import Run
 
 
@@ -45,6 +45,27 @@ REGISTRY_WRITES = frozenset(
 )
 
 
+class SourceRegistry(Protocol):
+    """What copying a version needs from the registry it is copied from (another Workspace's)."""
+
+    @property
+    def location(self) -> str:
+        """The registry's address (tracking URI or workspace host): part of a copy's fingerprint and lineage."""
+        ...
+
+    def get_model(self, name: str) -> ObservedModel | None: ...
+    def get_version(self, name: str, version: int) -> ObservedVersion | None: ...
+    def copy_source(self, name: str, version: ObservedVersion) -> CopySource: ...
+
+
+class SourceNotReady(Exception):
+    """The Workspace a version is copied from cannot be used now (missing or not connected); says why."""
+
+
+def no_sources(workspace: str) -> SourceRegistry:
+    raise SourceNotReady(f"Workspace {workspace} cannot be reached from here")
+
+
 @dataclass(frozen=True)
 class Request:
     """One reconcile's input besides the spec."""
@@ -61,6 +82,8 @@ class ModelRun(Run):
     spec: MLModelSpec
     request: Request
     registry: Registry
+    sources: Callable[[str], SourceRegistry] = no_sources
+    """The registry of another Workspace, by name, for versions copied from it; raises SourceNotReady."""
 
     @property
     def name(self) -> str:

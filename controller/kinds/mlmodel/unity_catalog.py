@@ -18,7 +18,7 @@ from databricks.sdk.service.ml import Metric
 from controller.clients import errors
 from controller.clients.databricks import translated_errors
 from controller.kinds.mlmodel.gates import Evidence, latest_values
-from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
+from controller.kinds.mlmodel.observed import CopySource, ObservedModel, ObservedVersion, SourceRequest
 
 _MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
 
@@ -119,7 +119,34 @@ class UnityCatalogRegistry:
         with translated_errors():
             self._w.registered_models.delete(name)
 
+    @property
+    def location(self) -> str:
+        return str(self._w.config.host).rstrip("/")
+
+    def get_version(self, name: str, version: int) -> ObservedVersion | None:
+        try:
+            with translated_errors():
+                raw = self._w.api_client.do(
+                    "GET", f"{_MLFLOW_UC}/model-versions/get", query={"name": name, "version": str(version)}
+                )
+        except errors.NotFound:
+            return None
+        found: dict[str, Any] = raw["model_version"] if isinstance(raw, dict) else {}
+        return ObservedVersion(
+            version=int(found.get("version") or version),
+            status=str(found.get("status") or "UNKNOWN"),
+            source=str(found.get("source") or ""),
+            run_id=found.get("run_id") or None,
+            tags={t["key"]: t.get("value", "") for t in found.get("tags") or []},
+            model_id=found.get("model_id") or None,
+        )
+
+    def copy_source(self, name: str, version: ObservedVersion) -> CopySource:
+        raise errors.Rejected(f"copying versions out of Unity Catalog is not supported yet ({name} version {version})")
+
     def source_uri(self, source: SourceRequest) -> str:
+        if source.copy_of:
+            return source.copy_of.uri
         if source.model_id:
             return f"models:/{source.model_id}"
         return f"runs:/{source.run_id}/{source.artifact_path}"

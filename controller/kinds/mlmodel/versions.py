@@ -8,15 +8,14 @@ from __future__ import annotations
 
 import hashlib
 
+from controller.kinds.mlmodel.copying import copied_from, copied_version
 from controller.kinds.mlmodel.model import VersionSpec
 from controller.kinds.mlmodel.observed import ObservedVersion, SourceRequest
 from controller.kinds.mlmodel.run import ModelRun
+from controller.kinds.mlmodel.version_tags import FINGERPRINT_TAG as FINGERPRINT_TAG
+from controller.kinds.mlmodel.version_tags import HANDLE_TAG as HANDLE_TAG
 from controller.reconciling.errors import REFUSALS
-from controller.reconciling.ownership import TAG_PREFIX
 from controller.status import conditions as c
-
-FINGERPRINT_TAG = f"{TAG_PREFIX}/source-fingerprint"
-HANDLE_TAG = f"{TAG_PREFIX}/version-name"
 
 
 def sync_versions(run: ModelRun, versions: list[ObservedVersion]) -> tuple[list[dict[str, object]], dict[str, int]]:
@@ -39,6 +38,8 @@ def sync_versions(run: ModelRun, versions: list[ObservedVersion]) -> tuple[list[
             else:
                 handles[declared.name] = found.version
                 entry.update(version=found.version, status=found.status)
+                if declared.source.from_model is not None:
+                    entry.update(copiedFrom=copied_from(found))
         statuses.append(entry)
     return statuses, handles
 
@@ -49,6 +50,8 @@ def _ensure_version(run: ModelRun, declared: VersionSpec, versions: list[Observe
     The fingerprint tag is written in the same call that creates the version, so a crash
     can never leave a version that a retry would not find.
     """
+    if declared.source.from_model is not None:
+        return copied_version(run, declared, versions)
     source = _source_request(declared)
     uri = run.registry.source_uri(source)
     if not run.registry.creates_versions:
