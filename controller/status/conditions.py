@@ -57,6 +57,7 @@ RECONCILED = reason(
         "ServingEndpoint": "READY, not updating, and matching the spec",
         "MLJob": "the job matches the spec",
         "ModelMonitor": "the monitor is `ACTIVE` and matches the spec",
+        "Experiment": "the experiment is active and its tags match the spec",
     },
 )
 OBSERVED = reason(
@@ -153,6 +154,7 @@ EXTERNAL_OBJECT_MISSING = reason(
         "MLJob": "ObserveOnly: no job, or more than one job, has the spec's name",
         "ServingEndpoint": "ObserveOnly: no endpoint has that name",
         "ModelMonitor": "ObserveOnly: there is no monitor on the table",
+        "Experiment": "ObserveOnly: no experiment has the name, or it is in the deleted stage",
     },
 )
 OWNED_BY_ANOTHER = reason(
@@ -165,7 +167,7 @@ OWNED_BY_ANOTHER = reason(
 ADOPTION_REQUIRED = reason(
     "AdoptionRequired",
     NOT_READY,
-    ("MLModel", "ServingEndpoint", "ModelMonitor"),
+    ("MLModel", "ServingEndpoint", "ModelMonitor", "Experiment"),
     "the external object exists and is not managed by any resource; it is never changed or deleted",
     "set `spec.adopt: true` to take it over",
 )
@@ -251,6 +253,14 @@ PROMOTION_BLOCKED = reason(
     "a version failed the promotion gates of the alias the spec moves to it: the alias stays where it is, "
     "everything else was applied; `status.promotion` has each gate's measured and required value",
     "fix the version (log the metric, set the approval tag) or point the alias elsewhere; see docs/promotion.md",
+)
+ARTIFACT_LOCATION_DIFFERS = reason(
+    "ArtifactLocationDiffers",
+    NOT_READY,
+    ("Experiment",),
+    "the experiment stores artifacts elsewhere than `spec.artifactLocation` says; an experiment's artifact "
+    "location cannot change, so it is left as it is (its tags are still managed)",
+    "remove `spec.artifactLocation` to accept the experiment's (`status.artifactLocation`), or use another name",
 )
 
 # Never set by this version; kept because dashboards and health checks may match on it.

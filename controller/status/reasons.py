@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 
 # The kinds a reason applies to (their `kind`; the docs page is docs/kinds/<kind lower-cased>.md).
 WORKSPACE = "Workspace"
-MANAGED = ("MLModel", "ServingEndpoint", "MLJob", "ModelMonitor")  # the kinds that reference a Workspace
+MANAGED = ("MLModel", "ServingEndpoint", "MLJob", "ModelMonitor", "Experiment")  # the kinds that reference a Workspace
 EVERY_KIND = (WORKSPACE, *MANAGED)
 ON_DATABRICKS = ("ServingEndpoint", "MLJob", "ModelMonitor")  # the kinds an MLflow Workspace cannot serve
 

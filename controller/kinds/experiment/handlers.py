@@ -1,0 +1,47 @@
+"""Experiment, wired: MLflow's tracking for an MLflow Workspace, the workspace's for a Databricks one."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from controller.kinds.experiment import reconcile as experiment
+from controller.kinds.experiment.external import DatabricksExperiments, MlflowExperiments
+from controller.kinds.experiment.model import DEFINITION, ExperimentSpec, ExperimentStatus
+from controller.kinds.workspace import lookup
+from controller.kinds.workspace.connection import connection
+from controller.status.outcome import Outcome
+from controller.wiring.kind import Kind, Resource
+
+Experiment = Resource[ExperimentSpec, ExperimentStatus]
+
+
+def _connect(resource: Experiment) -> experiment.Experiments:
+    found = connection(lookup.referenced(resource), resource.namespace, lookup.workspace_name(resource))
+    if found.databricks is not None:
+        return DatabricksExperiments(found.databricks)
+    assert found.mlflow is not None
+    return MlflowExperiments(found.mlflow)
+
+
+def _reconcile(resource: Experiment, experiments: experiment.Experiments) -> Outcome:
+    request = experiment.Request(
+        owner=resource.owner, spec_changed=resource.spec_changed, known_id=resource.status.experiment_id
+    )
+    return experiment.reconcile(resource.spec, experiments=experiments, request=request)
+
+
+def _delete(resource: Experiment, connect: Callable[[], experiment.Experiments]) -> str:
+    return experiment.delete(resource.spec, connect=connect, owner=resource.owner)
+
+
+KIND = Kind(
+    definition=DEFINITION,
+    spec=ExperimentSpec,
+    status=ExperimentStatus,
+    connect=_connect,
+    reconcile=_reconcile,
+    delete=_delete,
+    drift_seconds=lookup.drift_seconds,
+    external_name=lambda resource: f"experiment {resource.spec.name}",
+    follows=lookup.follows,
+)

@@ -1,0 +1,94 @@
+"""Experiment: an MLflow experiment, on an MLflow server or in a Databricks workspace."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from pydantic import Field
+
+from controller.api.common import ManagedSpec, ManagedStatus, tag_key_rules, tag_value_rules
+from controller.api.crd import KindDefinition, PrinterColumn
+
+# MLflow's limits on experiment tags (keys 250 characters, values 5000); Databricks keeps the same ones.
+TAG_KEY_LENGTH = 250
+TAG_VALUE_LENGTH = 5000
+
+TagValue = Annotated[str, Field(json_schema_extra=tag_value_rules(TAG_VALUE_LENGTH))]
+
+
+class ExperimentSpec(ManagedSpec):
+    """The desired experiment."""
+
+    model_config = ManagedSpec.model_config | {
+        "json_schema_extra": {
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self.name == oldSelf.name",
+                    "message": "name cannot change; create a new resource instead",
+                    "fieldPath": ".name",
+                },
+            ]
+        }
+    }
+
+    name: str = Field(min_length=1, max_length=500)
+    """The experiment's name. On Databricks an absolute workspace path such as /Shared/fraud/training or
+    /Users/someone@example.com/fraud; on MLflow any name."""
+
+    artifact_location: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=2000,
+        json_schema_extra={
+            "x-kubernetes-validations": [
+                {
+                    "rule": "self == oldSelf",
+                    "message": "artifactLocation is set when the experiment is created and cannot change",
+                }
+            ]
+        },
+    )
+    """Where the experiment's runs store artifacts (e.g. s3://bucket/fraud). Used only when the experiment is
+    created: it cannot change afterwards, and an adopted experiment stored elsewhere is reported, not moved.
+    Unset: the server's default."""
+
+    tags: dict[str, TagValue] = Field(
+        default_factory=dict, max_length=64, json_schema_extra=tag_key_rules(TAG_KEY_LENGTH)
+    )
+    """Tags set on the experiment (keys up to 250 characters, values up to 5000). Tags the resource set earlier
+    and no longer lists are removed; tags set by others (and MLflow's own mlflow.* tags) are left alone."""
+
+    adopt: bool = False
+    """Take over an experiment that already exists and no other resource owns (a deleted one is restored)."""
+
+
+class ExperimentStatus(ManagedStatus):
+    """The experiment as last observed."""
+
+    experiment_id: str | None = None
+    """The tracking server's id of the experiment."""
+
+    lifecycle_stage: str | None = None
+    """active, or deleted (MLflow keeps a deleted experiment restorable)."""
+
+    artifact_location: str | None = None
+    """Where the experiment's runs store artifacts."""
+
+    drift: list[str] = Field(default_factory=list)
+    """Differences between spec and the experiment that were found and, under ObserveOnly, left alone."""
+
+
+DEFINITION = KindDefinition(
+    kind="Experiment",
+    plural="experiments",
+    short_names=("mlexp",),
+    description="An MLflow experiment on an MLflow server or in a Databricks workspace: its name, tags and "
+    "artifact location.",
+    spec=ExperimentSpec,
+    status=ExperimentStatus,
+    printer_columns=(
+        PrinterColumn("Experiment", ".spec.name"),
+        PrinterColumn("ID", ".status.experimentId"),
+        PrinterColumn("Stage", ".status.lifecycleStage"),
+    ),
+)

@@ -1,0 +1,61 @@
+"""What one Experiment reconcile works with: the tracking service, the experiment as observed, its input."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Protocol
+
+from controller.kinds.experiment.model import ExperimentSpec
+from controller.reconciling.run import Run
+
+ACTIVE = "active"
+DELETED = "deleted"
+
+
+@dataclass(frozen=True)
+class ObservedExperiment:
+    """An experiment as MLflow or Databricks reports it."""
+
+    experiment_id: str
+    name: str
+    lifecycle_stage: str
+    """active or deleted."""
+    artifact_location: str
+    tags: dict[str, str]
+
+
+class Experiments(Protocol):
+    """What the reconcile needs from a tracking service (an MLflow server or a Databricks workspace)."""
+
+    def get_by_name(self, name: str) -> ObservedExperiment | None:
+        """The experiment with that name in either lifecycle stage, tags included; None when there is none."""
+        ...
+
+    def create(self, name: str, *, artifact_location: str | None, tags: dict[str, str]) -> str: ...
+    def restore(self, experiment_id: str) -> None: ...
+    def set_tag(self, experiment_id: str, key: str, value: str) -> None: ...
+    def delete_tag(self, experiment_id: str, key: str) -> None: ...
+    def delete(self, experiment_id: str) -> None: ...
+    def url(self, experiment_id: str) -> str: ...
+
+
+@dataclass(frozen=True)
+class Request:
+    """One reconcile's input besides the spec."""
+
+    owner: str  # "namespace/name" of the resource
+    spec_changed: bool  # this generation has not been applied yet
+    known_id: str | None = None  # the experiment id status recorded: one missing now was removed outside
+
+
+@dataclass(kw_only=True)
+class ExperimentRun(Run):
+    """What one reconcile has done and found so far."""
+
+    spec: ExperimentSpec
+    request: Request
+    experiments: Experiments
+
+    @property
+    def name(self) -> str:
+        return self.spec.name
