@@ -1,4 +1,4 @@
-"""The workspace's MLflow tracking subset: experiments, runs with metrics, and MLflow 3 logged models.
+"""The workspace's MLflow tracking subset: experiments (experiments.py), runs, and MLflow 3 logged models.
 
 What training leaves behind for promotion gates to read: a run's metrics (`runs/get` answers the
 latest value of each key), and a logged model's metrics (those logged with its `model_id`). Shapes
@@ -12,13 +12,13 @@ import math
 import zlib
 from typing import Any
 
+from sandbox.databricks.experiments import Experiments
 from sandbox.databricks.state import (
     ApiError,
     Clock,
     Json,
     Request,
     Route,
-    already_exists,
     invalid,
     new_hex_id,
     not_found,
@@ -115,19 +115,9 @@ class Tracking:
 
     def __init__(self, clock: Clock) -> None:
         self._clock = clock
-        self.experiments: dict[str, str] = {}  # id → name
+        self.experiments = Experiments(clock)
         self.runs: dict[str, TrackedRun] = {}
         self.models: dict[str, LoggedModel] = {}
-        self._next_experiment = 1000
-
-    def create_experiment(self, req: Request) -> Json:
-        name = require(req.body, "name")
-        if name in self.experiments.values():
-            raise already_exists(f"Node named '{name}' already exists")
-        experiment_id = str(self._next_experiment)
-        self._next_experiment += 1
-        self.experiments[experiment_id] = name
-        return {"experiment_id": experiment_id}
 
     def create_run(self, req: Request) -> Json:
         experiment_id = self._experiment(require(req.body, "experiment_id"))
@@ -217,7 +207,7 @@ class Tracking:
     def routes(self) -> list[Route]:
         ml = "/api/2.0/mlflow"
         return [
-            Route("POST", f"{ml}/experiments/create", self.create_experiment),
+            *self.experiments.routes(),
             Route("POST", f"{ml}/runs/create", self.create_run),
             Route("GET", f"{ml}/runs/get", self.get_run),
             Route("POST", f"{ml}/runs/update", self.update_run),
@@ -228,7 +218,7 @@ class Tracking:
         ]
 
     def _experiment(self, experiment_id: Any) -> str:
-        if str(experiment_id) not in self.experiments:
+        if not self.experiments.exists(experiment_id):
             raise not_found(f"No Experiment with id={experiment_id} exists")
         return str(experiment_id)
 

@@ -268,6 +268,33 @@ def drive_catalog_deletes(w: WorkspaceClient) -> None:
     w.tables.delete(TABLE)
 
 
+def drive_experiments(w: WorkspaceClient, raw: Raw) -> None:
+    """What the Experiment kind calls, and the calls a person makes in the UI (rename, search)."""
+    created = w.experiments.create_experiment(
+        "/Shared/exp", artifact_location="s3://b/exp", tags=[ml.ExperimentTag("a", "1")]
+    )
+    experiment = str(created.experiment_id)
+    refused(lambda: w.experiments.create_experiment("exp"))  # not a workspace path
+    w.experiments.get_experiment(experiment)
+    w.experiments.get_by_name("/Shared/exp")
+    refused(lambda: w.experiments.get_by_name("/Shared/missing"))
+    refused(lambda: w.experiments.get_experiment("424242"))
+    w.experiments.set_experiment_tag(experiment, "b", "2")
+    refused(lambda: w.experiments.set_experiment_tag(experiment, "k" * 251, "x"))
+    raw("POST", "/api/2.0/mlflow/experiments/delete-experiment-tag", {"experiment_id": experiment, "key": "b"})
+    raw("POST", "/api/2.0/mlflow/experiments/delete-experiment-tag", {"experiment_id": experiment, "key": "b"})
+    w.experiments.update_experiment(experiment, new_name="/Shared/exp-renamed")
+    refused(lambda: w.experiments.update_experiment(experiment, new_name="renamed"))
+    list(w.experiments.search_experiments(filter="name = '/Shared/exp-renamed'"))
+    list(w.experiments.search_experiments(view_type=ml.ViewType.ALL))
+    raw("POST", "/api/2.0/mlflow/experiments/search", {"view_type": "NEITHER"})
+    refused(lambda: w.experiments.restore_experiment(experiment))  # still active
+    w.experiments.delete_experiment(experiment)
+    refused(lambda: w.experiments.delete_experiment(experiment))
+    refused(lambda: w.experiments.set_experiment_tag(experiment, "b", "2"))  # deleted
+    w.experiments.restore_experiment(experiment)
+
+
 def drive_http_errors(raw: Raw) -> None:
     raw("GET", "/api/2.0/not-a-thing")
     raw.session.post(f"{raw.url}/api/2.2/jobs/create", data=b'{"name": ', timeout=10)
@@ -369,6 +396,7 @@ def drive_all(emu: Emulator) -> None:
     drive_legacy_jobs(emu, raw)
     drive_monitors(emu, w)
     drive_tracking(w)
+    drive_experiments(w, raw)
     drive_legacy_monitors(emu, w)
     drive_catalog_deletes(w)
     drive_http_errors(raw)
