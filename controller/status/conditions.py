@@ -58,6 +58,7 @@ RECONCILED = reason(
         "MLJob": "the job matches the spec",
         "ModelMonitor": "the monitor is `ACTIVE` and matches the spec",
         "Experiment": "the experiment is active and its tags match the spec",
+        "GitFolder": "the declared branch (pulled) or tag is checked out",
     },
 )
 OBSERVED = reason(
@@ -155,6 +156,7 @@ EXTERNAL_OBJECT_MISSING = reason(
         "ServingEndpoint": "ObserveOnly: no endpoint has that name",
         "ModelMonitor": "ObserveOnly: there is no monitor on the table",
         "Experiment": "ObserveOnly: no experiment has the name, or it is in the deleted stage",
+        "GitFolder": "ObserveOnly: there is no Git folder at the path",
     },
 )
 OWNED_BY_ANOTHER = reason(
@@ -167,7 +169,7 @@ OWNED_BY_ANOTHER = reason(
 ADOPTION_REQUIRED = reason(
     "AdoptionRequired",
     NOT_READY,
-    ("MLModel", "ServingEndpoint", "ModelMonitor", "Experiment"),
+    ("MLModel", "ServingEndpoint", "ModelMonitor", "Experiment", "GitFolder"),
     "the external object exists and is not managed by any resource; it is never changed or deleted",
     "set `spec.adopt: true` to take it over",
 )

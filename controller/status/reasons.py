@@ -10,9 +10,10 @@ from dataclasses import dataclass, field
 
 # The kinds a reason applies to (their `kind`; the docs page is docs/kinds/<kind lower-cased>.md).
 WORKSPACE = "Workspace"
-MANAGED = ("MLModel", "ServingEndpoint", "MLJob", "ModelMonitor", "Experiment")  # the kinds that reference a Workspace
+# The kinds that reference a Workspace.
+MANAGED = ("MLModel", "ServingEndpoint", "MLJob", "ModelMonitor", "Experiment", "GitFolder")
 EVERY_KIND = (WORKSPACE, *MANAGED)
-ON_DATABRICKS = ("ServingEndpoint", "MLJob", "ModelMonitor")  # the kinds an MLflow Workspace cannot serve
+ON_DATABRICKS = ("ServingEndpoint", "MLJob", "ModelMonitor", "GitFolder")  # the kinds an MLflow Workspace cannot serve
 
 # How a reason shows in the two conditions.
 READY_TRUE = "Ready=True"

@@ -54,11 +54,11 @@ docs/install.md explains each rule. Shared by the ClusterRole (all namespaces) a
 {{- define "mlops-gitops-controller.reconcileRules" -}}
 # Watch the custom resources, and patch their finalizer and bookkeeping annotations.
 - apiGroups: ["mlops.gitops.dev"]
-  resources: ["workspaces", "mlmodels", "servingendpoints", "mljobs", "modelmonitors", "experiments"]
+  resources: ["workspaces", "mlmodels", "servingendpoints", "mljobs", "modelmonitors", "experiments", "gitfolders"]
   verbs: ["list", "watch", "patch"]
 # Write observed state and conditions (the status subresource only).
 - apiGroups: ["mlops.gitops.dev"]
-  resources: ["workspaces/status", "mlmodels/status", "servingendpoints/status", "mljobs/status", "modelmonitors/status", "experiments/status"]
+  resources: ["workspaces/status", "mlmodels/status", "servingendpoints/status", "mljobs/status", "modelmonitors/status", "experiments/status", "gitfolders/status"]
   verbs: ["patch"]
 # Post Events about external changes and failures on the custom resources.
 - apiGroups: [""]
