@@ -77,7 +77,9 @@ def kubectl(kubeconfig: Path, controller: ControllerProcess) -> Iterator[Kubectl
         controller.start()
     # No namespace controller runs on the local API server, so a deleted namespace keeps its
     # resources: delete them first (their deletionPolicy needs the Workspaces), then the rest.
-    scoped("delete", "mlmodels,servingendpoints,mljobs,modelmonitors", "--all", "--timeout=30s", check=False)
+    scoped(
+        "delete", "mlmodels,servingendpoints,mljobs,modelmonitors,experiments", "--all", "--timeout=30s", check=False
+    )
     scoped("delete", "workspaces", "--all", "--timeout=30s", check=False)
     admin("delete", "namespace", namespace, "--wait=false")
 
@@ -93,9 +95,7 @@ def workspace(kubectl: Kubectl, mlflow_server: MlflowServer) -> str:
 @pytest.fixture(scope="session")
 def emulator() -> Iterator[Emulator]:
     """The Databricks workspace emulator, reached by the controller through the real databricks-sdk."""
-    with Emulator(
-        timings=Timings(endpoint_update=1.0, run_pending=0.5, run_running=1.0, monitor_pending=1.0)
-    ) as emu:
+    with Emulator(timings=Timings(endpoint_update=1.0, run_pending=0.5, run_running=1.0, monitor_pending=1.0)) as emu:
         yield emu
 
 
