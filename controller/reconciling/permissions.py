@@ -15,11 +15,13 @@ writes the list in its API's words.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
 from controller.reconciling.run import Run
+from controller.status.outcome import Outcome
 
 PrincipalKind = Literal["user", "group", "servicePrincipal"]
 AUTHORITATIVE = "Authoritative"
@@ -63,6 +65,16 @@ class Grant(Protocol):
 
 Acl = Mapping[Principal, str]
 """Direct grants: each principal's level."""
+
+Levels = Mapping[tuple[str, str], str]
+"""Direct grants as a client reads and writes them: (`user` | `group` | `servicePrincipal`, name) → level."""
+
+
+class ObjectGrants(Protocol):
+    """What a kind's client offers for the permissions of its object (the Permissions API, by object id)."""
+
+    def get_permissions(self, object_id: str) -> Levels: ...
+    def write_permissions(self, object_id: str, levels: Levels, *, replace: bool) -> None: ...
 
 
 @dataclass(frozen=True)
@@ -184,7 +196,7 @@ def apply(run: Run, change: Change, *, what: str, write: Callable[[Change], None
     described = "; ".join(change.describe())
     if change.kept_for_controller:
         run.note(PERMISSION_KEPT, f"{what}: {change.kept_for_controller}", warning=True)
-    if not run.may_write(f"permissions: {described}"):
+    if not run.may_write(f"permissions differ: {described} needed"):
         return False
 
     def written() -> bool:
@@ -205,3 +217,32 @@ def status(want: Wanted, change: Change, *, applied: bool) -> dict[str, Any]:
     """
     managed = change.managed if applied else change.managed | want.managed_before
     return {"managed": sorted(p.key for p in managed), "keptForController": change.kept_for_controller}
+
+
+def wanted_at_all(entries: Sequence[Grant] | None, recorded: Iterable[str]) -> bool:
+    """Whether this resource has grants to look after: none listed now or before costs no read."""
+    return entries is not None or any(True for _ in recorded)
+
+
+def sync(run: Run, client: ObjectGrants, object_id: str, want: Wanted, *, what: str) -> dict[str, Any] | None:
+    """Read the object's grants once, write the change in one call; status.permissions, or None when unread."""
+    read = run.attempt(lambda: client.get_permissions(object_id), context=f"{what} permissions")
+    if read is None:
+        return None
+    observed = {p: level for (kind, name), level in read.items() if (p := Principal.parse(f"{kind}:{name}"))}
+    change = decide(want, observed)
+
+    def write(change: Change) -> None:
+        levels = change.acl if change.replaces else change.grants
+        client.write_permissions(
+            object_id, {(p.kind, p.name): lvl for p, lvl in levels.items()}, replace=change.replaces
+        )
+
+    return status(want, change, applied=apply(run, change, what=what, write=write))
+
+
+def reported(outcome: Outcome, permissions: dict[str, Any] | None) -> Outcome:
+    """The Outcome with status.permissions added, when this reconcile looked at them."""
+    if permissions is None:
+        return outcome
+    return dataclasses.replace(outcome, observed={**outcome.observed, "permissions": permissions})

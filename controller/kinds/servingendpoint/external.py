@@ -20,6 +20,7 @@ from databricks.sdk.service.serving import (
 
 from controller.clients import errors
 from controller.clients.databricks import translated_errors
+from controller.clients.object_permissions import ObjectPermissions
 from controller.kinds.mljob.observed import TERMINAL_STATES as ENDED
 from controller.kinds.servingendpoint.health import EntityHealth, parse_export
 from controller.kinds.servingendpoint.observed import (
@@ -29,6 +30,7 @@ from controller.kinds.servingendpoint.observed import (
     ObservedEndpoint,
     ObservedEntity,
 )
+from controller.reconciling.permissions import Levels
 
 
 class DatabricksServing:
@@ -137,6 +139,13 @@ class DatabricksServing:
         if life not in ENDED:
             return None
         return state.result_state.value if state and state.result_state else life
+
+    def get_permissions(self, endpoint_id: str) -> Levels:
+        return ObjectPermissions(self._w, "serving-endpoints").direct(endpoint_id)
+
+    def write_permissions(self, endpoint_id: str, levels: Levels, *, replace: bool) -> None:
+        grants = ObjectPermissions(self._w, "serving-endpoints")
+        (grants.replace if replace else grants.grant)(endpoint_id, levels)
 
     def endpoint_url(self, name: str) -> str:
         return f"{(self._w.config.host or '').rstrip('/')}/ml/endpoints/{urllib.parse.quote(name, safe='')}"

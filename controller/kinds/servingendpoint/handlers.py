@@ -64,6 +64,8 @@ def _reconcile(resource: Endpoint, serving: endpoint.Serving) -> Outcome:
         rollout=status.rollout,
         action=resource.annotations.get(ROLLOUT_ACTION),
         jobs=_jobs(resource),
+        identity=lookup.identity(resource),
+        managed_permissions=tuple(status.permissions.managed if status.permissions else ()),
     )
     return endpoint.reconcile(spec, serving=serving, request=request)
 

@@ -9,10 +9,15 @@ from pydantic import Field, model_validator
 from controller.api.common import (
     CLOUD_TAG_KEY_LENGTH,
     CLOUD_TAG_VALUE_LENGTH,
+    MAX_PERMISSIONS,
+    PERMISSIONS_LIST_RULES,
     CamelModel,
     ManagedSpec,
     ManagedStatus,
     ObjectRef,
+    PermissionEntry,
+    PermissionsMode,
+    PermissionsStatus,
     tag_key_rules,
     tag_value_rules,
 )
@@ -127,6 +132,13 @@ class RateLimit(CamelModel):
     service_principal); all of them when unset."""
 
 
+class EndpointPermission(PermissionEntry):
+    """Who may view, query or manage the endpoint."""
+
+    level: Literal["CAN_VIEW", "CAN_QUERY", "CAN_MANAGE"]
+    """CAN_VIEW (see it and its metrics), CAN_QUERY (also send requests) or CAN_MANAGE (also change it)."""
+
+
 class ServingEndpointSpec(ManagedSpec):
     """The desired serving endpoint."""
 
@@ -203,6 +215,16 @@ class ServingEndpointSpec(ManagedSpec):
     """Roll a new version of a served entity out step by step, with analysis and automatic rollback, instead of
     sending all its traffic to the new version at once."""
 
+    permissions: list[EndpointPermission] | None = Field(
+        default=None, max_length=MAX_PERMISSIONS, json_schema_extra=PERMISSIONS_LIST_RULES
+    )
+    """Who may view, query or manage the endpoint. The principals listed get exactly these levels; one
+    removed from the list loses its grant; principals never listed are left alone (see permissionsMode)."""
+
+    permissions_mode: PermissionsMode = "Listed"
+    """Listed: manage the grants of the principals permissions lists (and listed before). Authoritative: the
+    list is the endpoint's whole set of direct grants; any other is revoked (the controller keeps its own)."""
+
 
 class ServedEntityStatus(CamelModel):
     """What the endpoint serves for one entity."""
@@ -265,6 +287,9 @@ class ServingEndpointStatus(ManagedStatus):
 
     rollout: RolloutStatus | None = None
     """The rollout of a new version: phase, step, traffic split and analysis (spec.rollout)."""
+
+    permissions: PermissionsStatus | None = None
+    """The principals whose grants spec.permissions manages."""
 
 
 DEFINITION = KindDefinition(

@@ -38,7 +38,7 @@ from controller.kinds.servingendpoint.wanted import (
     resolve,
     summary,
 )
-from controller.reconciling import ownership, policy
+from controller.reconciling import ownership, permissions, policy
 from controller.reconciling.run import guarded
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
@@ -70,7 +70,7 @@ def reconcile(spec: ServingEndpointSpec, *, serving: Serving, request: Request) 
         observe_only=policy.observe_only(spec),
         wait_retry=WAIT_RETRY_SECONDS,
     )
-    return guarded(run, lambda: _reconcile(run))
+    return permissions.reported(guarded(run, lambda: _reconcile(run)), run.permissions)
 
 
 def delete(spec: ServingEndpointSpec, *, connect: Callable[[], Serving], owner: str) -> str:
@@ -105,6 +105,7 @@ def _reconcile(run: EndpointRun) -> Outcome:
         return _missing(run, wanted)
     if run.observe_only:
         _observe(run, endpoint, wanted)
+        _sync_permissions(run, endpoint)
         return report.outcome(run, endpoint)
     what = f"serving endpoint {run.name}"
     claim = ownership.claim(endpoint.tags, owner=run.request.owner, adopt=run.spec.adopt, what=what)
@@ -112,6 +113,7 @@ def _reconcile(run: EndpointRun) -> Outcome:
         return run.not_ours(claim.reason, claim.message, observed=report.observed(run, endpoint))
     if claim.adopt:
         endpoint = adopt(run, endpoint)
+    _sync_permissions(run, endpoint)
     rolling = sync_rollout(run, endpoint, wanted) if run.spec.rollout is not None and not run.waits else None
     if rolling is not None:
         return _rolled(run, endpoint, rolling)
@@ -152,7 +154,18 @@ def _missing(run: EndpointRun, wanted: list[Wanted]) -> Outcome:
     endpoint = run.serving.create_endpoint(run.name, config=config, tags=wanted_tags(run), gateway=gateway)
     run.config_attempt = attempt_key(config, run.request.generation)
     run.note("Created", f"created serving endpoint {run.name} serving {summary(wanted)}")
+    _sync_permissions(run, endpoint)
     return report.outcome(run, endpoint)
+
+
+def _sync_permissions(run: EndpointRun, endpoint: ObservedEndpoint) -> None:
+    """spec.permissions on the endpoint (by its id): one read, and one write when they differ."""
+    recorded = run.request.managed_permissions
+    if endpoint.id is None or not permissions.wanted_at_all(run.spec.permissions, recorded):
+        return
+    mode, identity = run.spec.permissions_mode, run.request.identity
+    want = permissions.wanted(run.spec.permissions, mode=mode, recorded=recorded, controller=identity)
+    run.permissions = permissions.sync(run, run.serving, endpoint.id, want, what=f"serving endpoint {run.name}")
 
 
 def _observe(run: EndpointRun, endpoint: ObservedEndpoint, wanted: list[Wanted]) -> None:

@@ -12,6 +12,7 @@ from controller.kinds.servingendpoint.health import EntityHealth
 from controller.kinds.servingendpoint.model import ServingEndpointSpec
 from controller.kinds.servingendpoint.observed import Json, ObservedEndpoint
 from controller.kinds.servingendpoint.rollout_model import RolloutStatus
+from controller.reconciling.permissions import Levels
 from controller.reconciling.run import Run
 
 
@@ -38,13 +39,25 @@ class Serving(Protocol):
     def endpoint_health(self, name: str) -> dict[str, EntityHealth]: ...
     def run_job(self, job_id: int, *, params: dict[str, str], idempotency_token: str) -> int: ...
     def job_run_result(self, run_id: int) -> str | None: ...
+    def get_permissions(self, endpoint_id: str) -> Levels: ...
+    def write_permissions(self, endpoint_id: str, levels: Levels, *, replace: bool) -> None: ...
 
 
 # Which Serving methods only read and which write: `mlopsctl plan` passes reads through and records writes
 # instead of making them (a unit test fails when a method of the Protocol is in neither set).
-SERVING_READS = frozenset({"get_endpoint", "version_status", "endpoint_url", "endpoint_health", "job_run_result"})
+SERVING_READS = frozenset(
+    {"get_endpoint", "version_status", "endpoint_url", "endpoint_health", "job_run_result", "get_permissions"}
+)
 SERVING_WRITES = frozenset(
-    {"create_endpoint", "update_config", "patch_tags", "put_ai_gateway", "delete_endpoint", "run_job"}
+    {
+        "create_endpoint",
+        "update_config",
+        "patch_tags",
+        "put_ai_gateway",
+        "delete_endpoint",
+        "run_job",
+        "write_permissions",
+    }
 )
 
 
@@ -62,6 +75,8 @@ class Request:
     rollout: RolloutStatus | None = None  # status.rollout as the last reconcile left it
     action: str | None = None  # the rollout-action annotation's value
     jobs: Mapping[str, int | None] = field(default_factory=dict)  # MLJob name → its job id, for job checks
+    identity: str | None = None  # who the Workspace connects as (kept from being locked out)
+    managed_permissions: tuple[str, ...] = ()  # status.permissions.managed
 
 
 @dataclass(kw_only=True)
@@ -74,6 +89,7 @@ class EndpointRun(Run):
     versions: dict[str, int | None] = field(default_factory=dict)  # entity → version wanted now (status)
     config_attempt: str | None = None  # the key of the config this reconcile sent
     rollout: Json | Unset | None = UNSET  # status.rollout to write (None: remove it); UNSET: leave it
+    permissions: Json | None = None  # status.permissions to write; None: not looked at
 
     @property
     def name(self) -> str:

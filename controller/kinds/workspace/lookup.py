@@ -26,6 +26,7 @@ class WorkspaceView:
     connected: bool
     message: str
     has_connected: bool = False  # some check succeeded, even if the latest failed
+    identity: str | None = None  # who the credentials belong to (status.identity): spec.permissions never locks it out
 
     @property
     def drift_seconds(self) -> float:
@@ -45,6 +46,7 @@ def view(spec: Mapping[str, Any], status: Mapping[str, Any]) -> WorkspaceView:
         connected=connected,
         message=str(ready.get("message", "")),
         has_connected=connected or bool(status.get("lastConnectedAt")),
+        identity=status.get("identity") or None,
     )
 
 
@@ -74,6 +76,12 @@ def drift_seconds(resource: Resource[Any, Any]) -> float:
     return found.drift_seconds if found else DEFAULT_DRIFT_SECONDS
 
 
+def identity(resource: Resource[Any, Any]) -> str | None:
+    """Who the resource's Workspace connects as, once it has connected."""
+    found = referenced(resource)
+    return found.identity if found else None
+
+
 def follows(resource: Resource[Any, Any]) -> Iterable[Ref]:
     """Every resource in a Workspace follows it: it is woken when the Workspace connects."""
     return (("workspaces", workspace_name(resource)),)
@@ -96,4 +104,3 @@ def waiting(name: str, found: WorkspaceView | None) -> Outcome | None:
         return None
     verdict = c.Verdict(False, c.WAITING_FOR_WORKSPACE, message)
     return Outcome(ready=verdict, synced=verdict, retry_after=RETRY_SECONDS)
-
