@@ -11,6 +11,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from controller.kinds.experiment.external import for_connection as experiments_for
+from controller.kinds.experiment.handlers import KIND as EXPERIMENT
+from controller.kinds.experiment.run import EXPERIMENTS_READS, EXPERIMENTS_WRITES, Experiments
 from controller.kinds.mljob.external import DatabricksJobs
 from controller.kinds.mljob.handlers import KIND as MLJOB
 from controller.kinds.mljob.run import JOBS_READS, JOBS_WRITES, Jobs
@@ -90,6 +93,9 @@ PLANNED: tuple[Planned, ...] = (
         MONITORS_READS,
         MONITORS_WRITES,
         simulated.SimulatedMonitors,
+    ),
+    Planned(
+        EXPERIMENT, Experiments, experiments_for, EXPERIMENTS_READS, EXPERIMENTS_WRITES, simulated.SimulatedExperiments
     ),
 )
 """Dependencies first: a Workspace before what lives in it, an MLModel and an MLJob before the endpoints that

@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any
 
+from controller.kinds.experiment.run import ACTIVE, ObservedExperiment
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
 from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
 from controller.kinds.modelmonitor.observed import ObservedMonitor, ObservedRefresh
@@ -165,6 +166,21 @@ class SimulatedMonitors(Simulated):
 
     def latest_refresh(self, table_id: str) -> ObservedRefresh | None:
         return None if table_id in self.monitors else PASS  # a monitor made (again) by the plan has no refresh
+
+
+class SimulatedExperiments(Simulated):
+    """MLflow tracking answers (Experiment): a created experiment reads back with what was sent."""
+
+    def __init__(self, real: Any) -> None:
+        super().__init__(real)
+        self.created: dict[str, ObservedExperiment] = {}
+
+    def create(self, name: str, *, artifact_location: str | None, tags: dict[str, str]) -> str:
+        self.created[name] = ObservedExperiment(str(NEW_ID), name, ACTIVE, artifact_location or "", dict(tags))
+        return str(NEW_ID)
+
+    def get_by_name(self, name: str) -> ObservedExperiment | None:
+        return self.created.get(name, PASS)  # type: ignore[no-any-return]
 
 
 def _config(payload: Json) -> ObservedConfig:

@@ -13,7 +13,16 @@ from mlflow.entities import Experiment, ExperimentTag
 
 from controller.clients import databricks, errors
 from controller.clients.mlflow import MlflowConnection, translated_errors
-from controller.kinds.experiment.run import ObservedExperiment
+from controller.kinds.experiment.run import Experiments, ObservedExperiment
+from controller.kinds.workspace.connections import Connection
+
+
+def for_connection(connection: Connection) -> Experiments:
+    """The workspace's MLflow tracking on a Databricks Workspace, the MLflow server on an MLflow one."""
+    if connection.databricks is not None:
+        return DatabricksExperiments(connection.databricks)
+    assert connection.mlflow is not None
+    return MlflowExperiments(connection.mlflow)
 
 
 class MlflowExperiments:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 
 from controller.kinds.experiment import reconcile as experiment
-from controller.kinds.experiment.external import DatabricksExperiments, MlflowExperiments
+from controller.kinds.experiment.external import for_connection
 from controller.kinds.experiment.model import DEFINITION, ExperimentSpec, ExperimentStatus
 from controller.kinds.workspace import lookup
 from controller.kinds.workspace.connection import connection
@@ -16,11 +16,7 @@ Experiment = Resource[ExperimentSpec, ExperimentStatus]
 
 
 def _connect(resource: Experiment) -> experiment.Experiments:
-    found = connection(lookup.referenced(resource), resource.namespace, lookup.workspace_name(resource))
-    if found.databricks is not None:
-        return DatabricksExperiments(found.databricks)
-    assert found.mlflow is not None
-    return MlflowExperiments(found.mlflow)
+    return for_connection(connection(lookup.referenced(resource), resource.namespace, lookup.workspace_name(resource)))
 
 
 def _reconcile(resource: Experiment, experiments: experiment.Experiments) -> Outcome:

@@ -39,6 +39,12 @@ class Experiments(Protocol):
     def url(self, experiment_id: str) -> str: ...
 
 
+# Which Experiments methods only read and which write: `mlopsctl plan` passes reads through and records writes
+# instead of making them (a unit test fails when a method of the Protocol is in neither set).
+EXPERIMENTS_READS = frozenset({"get_by_name", "url"})
+EXPERIMENTS_WRITES = frozenset({"create", "restore", "set_tag", "delete_tag", "delete"})
+
+
 @dataclass(frozen=True)
 class Request:
     """One reconcile's input besides the spec."""
