@@ -203,3 +203,58 @@ def test_refused_at_apply_naming_the_field(kubectl: Kubectl, databricks_workspac
     twice = [{"group": "a", "level": "CAN_VIEW"}, {"group": "a", "level": "CAN_QUERY"}]
     result = kubectl.apply(endpoint("bad", "bad", "main.a.b", permissions=twice), check=False)
     assert "each group is listed once" in result.stderr, result.stderr
+
+
+def job(name: str, job_name: str, **spec: Any) -> dict[str, Any]:
+    task = {"task_key": "score", "notebook_task": {"notebook_path": "/Repos/risk/score"}}
+    return {
+        "apiVersion": API,
+        "kind": "MLJob",
+        "metadata": {"name": name},
+        "spec": {"workspaceRef": {"name": "dbx"}, "settings": {"name": job_name, "tasks": [task]}, **spec},
+    }
+
+
+def test_job_permissions_and_owner(
+    kubectl: Kubectl, databricks_workspace: str, emulator: Emulator, w: WorkspaceClient
+) -> None:
+    ns = kubectl.namespace
+    me = ("user", DEFAULT_USER)
+    runners = {"group": "data-scientists", "level": "CAN_MANAGE_RUN"}
+    owner = {"servicePrincipal": SP, "level": "IS_OWNER"}
+    kubectl.apply(job("nightly", f"{ns}-nightly", permissions=[runners, owner]))
+    obj = settled(kubectl, "mljob", "nightly", lambda s: bool((s.get("permissions") or {}).get("managed")))
+    job_id = str(obj["status"]["jobId"])
+    # Ownership goes to the service principal; the controller, the creator and owner until now, keeps CAN_MANAGE.
+    assert direct(w, "jobs", job_id) == {
+        ("group", "data-scientists"): "CAN_MANAGE_RUN",
+        ("servicePrincipal", SP): "IS_OWNER",
+        me: "CAN_MANAGE",
+    }
+    assert DEFAULT_USER in obj["status"]["permissions"]["keptForController"]
+
+    # The owner entry dropped from the spec: a job keeps exactly one owner, so the service principal stays it.
+    kubectl.apply(job("nightly", f"{ns}-nightly", permissions=[runners]))
+    settled(kubectl, "mljob", "nightly", lambda s: s["permissions"]["managed"] == ["group:data-scientists"])
+    assert direct(w, "jobs", job_id)[("servicePrincipal", SP)] == "IS_OWNER"
+
+    # Authoritative: a grant made by hand to someone else is revoked; owner and controller stay.
+    by_hand(w, "jobs", job_id, users="CAN_VIEW")
+    emulator.reset_counters()
+    kubectl.apply(job("nightly", f"{ns}-nightly", permissions=[runners], permissionsMode="Authoritative"))
+    wait_until(lambda: ("group", "users") not in direct(w, "jobs", job_id), timeout=4 * DRIFT_SECONDS)
+    assert direct(w, "jobs", job_id) == {
+        ("group", "data-scientists"): "CAN_MANAGE_RUN",
+        ("servicePrincipal", SP): "IS_OWNER",
+        me: "CAN_MANAGE",
+    }
+    assert permission_writes(emulator) == 1
+
+
+def test_job_owner_refused_at_apply(kubectl: Kubectl, databricks_workspace: str) -> None:
+    two = [{"user": ANA, "level": "IS_OWNER"}, {"servicePrincipal": SP, "level": "IS_OWNER"}]
+    result = kubectl.apply(job("bad", "bad", permissions=two), check=False)
+    assert "a job has one owner" in result.stderr, result.stderr
+    group = [{"group": "data-scientists", "level": "IS_OWNER"}]
+    result = kubectl.apply(job("bad", "bad", permissions=group), check=False)
+    assert "a group cannot own a job" in result.stderr, result.stderr

@@ -10,7 +10,9 @@ from databricks.sdk.service.jobs import BaseJob, Job, JobSettings, Run
 
 from controller.clients import errors
 from controller.clients.databricks import translated_errors
+from controller.clients.object_permissions import ObjectPermissions
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
+from controller.reconciling.permissions import Levels
 
 Json = dict[str, Any]
 
@@ -88,6 +90,13 @@ class DatabricksJobs:
                 return _run(self._w.jobs.get_run(run_id))
         except errors.NotFound:
             return None
+
+    def get_permissions(self, job_id: str) -> Levels:
+        return ObjectPermissions(self._w, "jobs").direct(job_id)
+
+    def write_permissions(self, job_id: str, levels: Levels, *, replace: bool) -> None:
+        grants = ObjectPermissions(self._w, "jobs")
+        (grants.replace if replace else grants.grant)(job_id, levels)
 
     def job_url(self, job_id: int) -> str:
         return f"{(self._w.config.host or '').rstrip('/')}/jobs/{job_id}"

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 
+from controller.kinds.gitfolder.published import GITFOLDER
 from controller.kinds.mljob import reconcile as mljob
 from controller.kinds.mljob.external import DatabricksJobs
+from controller.kinds.mljob.folders import referenced
 from controller.kinds.mljob.model import DEFINITION, MLJobSpec, MLJobStatus
 from controller.kinds.mljob.observed import ObservedRun
 from controller.kinds.mljob.published import MLJOB
 from controller.kinds.workspace import lookup
 from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
-from controller.wiring.kind import Kind, Resource
+from controller.wiring.kind import Kind, Ref, Resource
 
 RUN_POLL_SECONDS = 30.0
 
@@ -31,8 +33,20 @@ def _reconcile(resource: Job, jobs: mljob.Jobs) -> Outcome:
         spec_changed=resource.spec_changed,
         recorded=_recorded(resource.status),
         poll_seconds=min(RUN_POLL_SECONDS, lookup.drift_seconds(resource)),
+        identity=lookup.identity(resource),
+        managed_permissions=tuple(resource.status.permissions.managed if resource.status.permissions else ()),
+        folders={name: resource.find(GITFOLDER, name) for name in _folder_refs(resource)},
     )
     return mljob.reconcile(resource.spec, jobs=jobs, request=request)
+
+
+def _folder_refs(resource: Job) -> list[str]:
+    """The GitFolders the tasks run code from."""
+    return referenced(resource.spec.settings.model_dump(mode="json", exclude_unset=True))
+
+
+def _follows(resource: Job) -> Iterable[Ref]:
+    return (*lookup.follows(resource), *(("gitfolders", name) for name in _folder_refs(resource)))
 
 
 def _delete(resource: Job, connect: Callable[[], mljob.Jobs]) -> str:
@@ -59,6 +73,6 @@ KIND = Kind(
     delete=_delete,
     drift_seconds=lookup.drift_seconds,
     external_name=lambda resource: f"job {resource.status.job_id or resource.spec.settings.name}",
-    follows=lookup.follows,
+    follows=_follows,
     publishes=MLJOB,
 )

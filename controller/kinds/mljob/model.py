@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any, Literal
 
 from pydantic import Field
 
 from controller.api.common import (
     CLOUD_TAG_KEY_LENGTH,
     CLOUD_TAG_VALUE_LENGTH,
+    MAX_PERMISSIONS,
+    PERMISSIONS_LIST_RULES,
     CamelModel,
     ManagedSpec,
     ManagedStatus,
+    PermissionEntry,
+    PermissionsMode,
+    PermissionsStatus,
     tag_key_rules,
     tag_value_rules,
 )
@@ -70,6 +75,29 @@ class LastRun(CamelModel):
     """The run's page."""
 
 
+class JobPermission(PermissionEntry):
+    """Who may view, run or manage the job, or own it."""
+
+    level: Literal["CAN_VIEW", "CAN_MANAGE_RUN", "CAN_MANAGE", "IS_OWNER"]
+    """CAN_VIEW, CAN_MANAGE_RUN (also start and cancel runs), CAN_MANAGE (also change the job) or IS_OWNER (a
+    user or service principal; a job has exactly one owner)."""
+
+
+_ONE_OWNER: dict[str, Any] = {
+    "x-kubernetes-validations": [
+        *PERMISSIONS_LIST_RULES["x-kubernetes-validations"],
+        {
+            "rule": "self.filter(a, a.level == 'IS_OWNER').size() <= 1",
+            "message": "a job has one owner: at most one entry with level IS_OWNER",
+        },
+        {
+            "rule": "self.all(a, a.level != 'IS_OWNER' || !has(a.group))",
+            "message": "a group cannot own a job: IS_OWNER is for a user or a service principal",
+        },
+    ]
+}
+
+
 class MLJobSpec(ManagedSpec):
     """The desired job."""
 
@@ -78,6 +106,18 @@ class MLJobSpec(ManagedSpec):
 
     run_on_change: bool = False
     """Start a run whenever the settings change (once per change, by idempotency token)."""
+
+    permissions: list[JobPermission] | None = Field(
+        default=None, max_length=MAX_PERMISSIONS, json_schema_extra=_ONE_OWNER
+    )
+    """Who may view, run or manage the job. The principals listed get exactly these levels; one removed from the
+    list loses its grant; principals never listed are left alone (see permissionsMode). Without an IS_OWNER
+    entry the job keeps its owner."""
+
+    permissions_mode: PermissionsMode = "Listed"
+    """Listed: manage the grants of the principals permissions lists (and listed before). Authoritative: the
+    list is the job's whole set of direct grants besides its owner; any other is revoked (the controller keeps
+    its own)."""
 
 
 class MLJobStatus(ManagedStatus):
@@ -98,6 +138,9 @@ class MLJobStatus(ManagedStatus):
 
     drift: list[str] = Field(default_factory=list)
     """Settings that differ from the spec and, under ObserveOnly, were left alone."""
+
+    permissions: PermissionsStatus | None = None
+    """The principals whose grants spec.permissions manages."""
 
 
 DEFINITION = KindDefinition(

@@ -22,13 +22,13 @@ from collections.abc import Callable
 from typing import Any
 
 from controller.clients import errors
-from controller.kinds.mljob import finding
+from controller.kinds.mljob import finding, folders
 from controller.kinds.mljob.diff import canonical, differences, fingerprint
 from controller.kinds.mljob.finding import UID_TAG
 from controller.kinds.mljob.model import MLJobSpec
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
 from controller.kinds.mljob.run import JobRun, Jobs, Recorded, Request
-from controller.reconciling import ownership, policy
+from controller.reconciling import ownership, permissions, policy
 from controller.reconciling.run import guarded
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
@@ -75,7 +75,7 @@ def reconcile(spec: MLJobSpec, *, jobs: Jobs, request: Request) -> Outcome:
         spec_changed=request.spec_changed,
         observe_only=policy.observe_only(spec),
     )
-    return guarded(run, lambda: _reconcile(run))
+    return permissions.reported(guarded(run, lambda: _reconcile(run)), run.permissions)
 
 
 def delete(spec: MLJobSpec, *, connect: Callable[[], Jobs], uid: str, job_id: int | None) -> str:
@@ -103,6 +103,7 @@ def delete(spec: MLJobSpec, *, connect: Callable[[], Jobs], uid: str, job_id: in
 
 
 def _reconcile(run: JobRun) -> Outcome:
+    run.desired = dict(canonical(folders.resolve(run.desired, run.request.folders)))
     unknown = run.jobs.unknown_fields(run.desired)
     if unknown:
         message = "settings the Jobs API does not know (field or value): " + ", ".join(unknown)
@@ -122,6 +123,7 @@ def _manage(run: JobRun) -> Outcome:
             return run.not_ours(c.OWNED_BY_ANOTHER, message)
         finding.remove(run, found.duplicates, keeping=job.job_id)
         job = _update(run, job)
+    _sync_permissions(run, job.job_id)
     _run_on_change(run, job)
     _refresh_last_run(run)
     return _outcome(run, job)
@@ -199,6 +201,21 @@ def _outcome(run: JobRun, job: ObservedJob) -> Outcome:
     return run.outcome(observed, matches=matches, look_again=run.request.poll_seconds if active else None)
 
 
+def _sync_permissions(run: JobRun, job_id: int) -> None:
+    """spec.permissions on the job: one read, and one write when they differ; it keeps exactly one owner."""
+    recorded = run.request.managed_permissions
+    if not permissions.wanted_at_all(run.spec.permissions, recorded):
+        return
+    want = permissions.wanted(
+        run.spec.permissions,
+        mode=run.spec.permissions_mode,
+        recorded=recorded,
+        controller=run.request.identity,
+        owner_level=permissions.IS_OWNER,
+    )
+    run.permissions = permissions.sync(run, run.jobs, str(job_id), want, what=f"job {job_id}")
+
+
 def _observe(run: JobRun) -> Outcome:
     """ObserveOnly: the job by recorded id, or the only job with the spec's name; report, never write."""
     job = run.jobs.get_job(run.request.recorded.job_id) if run.request.recorded.job_id is not None else None
@@ -212,5 +229,6 @@ def _observe(run: JobRun) -> Outcome:
     drift = differences(run.desired, job.settings)
     if drift:  # never written here: the frame reports it as DriftDetected
         run.drift.append(", ".join(drift) + " differ from the spec")
+    _sync_permissions(run, job.job_id)
     observed = {"jobId": job.job_id, "url": run.jobs.job_url(job.job_id), "drift": drift}
     return run.outcome(observed, matches=f"job {job.job_id} matches the spec")

@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import Any, Protocol
 
+from controller.kinds.gitfolder.published import FolderView
 from controller.kinds.mljob.diff import fingerprint
 from controller.kinds.mljob.model import MLJobSpec
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
+from controller.reconciling.permissions import Levels
 from controller.reconciling.run import Run
 
 Json = dict[str, Any]
@@ -25,12 +28,14 @@ class Jobs(Protocol):
     def run_now(self, job_id: int, *, idempotency_token: str) -> int: ...
     def get_run(self, run_id: int) -> ObservedRun | None: ...
     def job_url(self, job_id: int) -> str: ...
+    def get_permissions(self, job_id: str) -> Levels: ...
+    def write_permissions(self, job_id: str, levels: Levels, *, replace: bool) -> None: ...
 
 
 # Which Jobs methods only read and which write: `mlopsctl plan` passes reads through and records writes
 # instead of making them (a unit test fails when a method of the Protocol is in neither set).
-JOBS_READS = frozenset({"unknown_fields", "get_job", "list_jobs", "get_run", "job_url"})
-JOBS_WRITES = frozenset({"create_job", "reset_job", "delete_job", "run_now"})
+JOBS_READS = frozenset({"unknown_fields", "get_job", "list_jobs", "get_run", "job_url", "get_permissions"})
+JOBS_WRITES = frozenset({"create_job", "reset_job", "delete_job", "run_now", "write_permissions"})
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,9 @@ class Request:
     spec_changed: bool  # this generation has not been applied yet
     recorded: Recorded = Recorded()
     poll_seconds: float = 30.0  # how soon to look again while a started run is active
+    identity: str | None = None  # who the Workspace connects as (kept from being locked out)
+    managed_permissions: tuple[str, ...] = ()  # status.permissions.managed
+    folders: Mapping[str, FolderView | None] = field(default_factory=dict)  # the GitFolders tasks refer to
 
 
 @dataclass(kw_only=True)
@@ -65,6 +73,7 @@ class JobRun(Run):
     desired: Json
     last_run: ObservedRun | None = None
     job_hash: str | None = None
+    permissions: Json | None = None  # status.permissions to write; None: not looked at
 
     @property
     def name(self) -> str:
