@@ -171,3 +171,42 @@ def test_url_and_path_cannot_change(kubectl: Kubectl) -> None:
         assert field in result.stderr, result.stderr
         assert "cannot change" in result.stderr, result.stderr
     kubectl("delete", "gitfolder", "fixed", "--timeout=30s")
+
+
+def test_an_mljob_task_runs_from_the_folder_once_it_is_ready(
+    kubectl: Kubectl, databricks_workspace: str, emulator: Emulator
+) -> None:
+    w = WorkspaceClient(host=emulator.url, token=DEFAULT_TOKEN)
+    url, path = _remote(emulator), f"/Repos/team/jobs-{kubectl.namespace}"
+    job = {
+        "apiVersion": "mlops.gitops.dev/v1alpha1",
+        "kind": "MLJob",
+        "metadata": {"name": "train"},
+        "spec": {
+            "workspaceRef": {"name": "dbx"},
+            "deletionPolicy": "Delete",
+            "settings": {
+                "name": f"train-{kubectl.namespace}",
+                "tasks": [
+                    {"task_key": "train", "notebook_task": {"git_folder_ref": {"name": "code", "path": "nb/train"}}}
+                ],
+            },
+        },
+    }
+    kubectl.apply(job)
+    waiting = kubectl.wait_condition("mljob", "train", status="False", reason="WaitingForDependency")
+    message = next(c for c in waiting["status"]["conditions"] if c["type"] == "Ready")["message"]
+    assert "GitFolder code does not exist in this namespace" in message
+
+    kubectl.apply(_folder("code", url, path, branch="main", deletionPolicy="Delete"))
+    ready = kubectl.wait_condition("mljob", "train", timeout=30)
+    settings = w.jobs.get(ready["status"]["jobId"]).settings
+    assert settings is not None
+    assert settings.tasks is not None
+    task = settings.tasks[0].notebook_task
+    assert task is not None
+    assert task.notebook_path == f"{path}/nb/train"
+    assert task.source is not None
+    assert task.source.value == "WORKSPACE"
+    kubectl("delete", "mljob", "train", "--timeout=30s")
+    kubectl("delete", "gitfolder", "code", "--timeout=30s")
