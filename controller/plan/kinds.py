@@ -14,6 +14,9 @@ from typing import Any
 from controller.kinds.experiment.external import for_connection as experiments_for
 from controller.kinds.experiment.handlers import KIND as EXPERIMENT
 from controller.kinds.experiment.run import EXPERIMENTS_READS, EXPERIMENTS_WRITES, Experiments
+from controller.kinds.gitfolder.external import DatabricksRepos
+from controller.kinds.gitfolder.handlers import KIND as GITFOLDER
+from controller.kinds.gitfolder.run import REPOS_READS, REPOS_WRITES, Repos
 from controller.kinds.mljob.external import DatabricksJobs
 from controller.kinds.mljob.handlers import KIND as MLJOB
 from controller.kinds.mljob.run import JOBS_READS, JOBS_WRITES, Jobs
@@ -97,6 +100,7 @@ PLANNED: tuple[Planned, ...] = (
     Planned(
         EXPERIMENT, Experiments, experiments_for, EXPERIMENTS_READS, EXPERIMENTS_WRITES, simulated.SimulatedExperiments
     ),
+    Planned(GITFOLDER, Repos, _on_databricks(DatabricksRepos), REPOS_READS, REPOS_WRITES, simulated.SimulatedRepos),
 )
 """Dependencies first: a Workspace before what lives in it, an MLModel and an MLJob before the endpoints that
 serve its aliases or run the job in a rollout's analysis, an endpoint before the monitor on its table."""

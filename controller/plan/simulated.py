@@ -12,6 +12,7 @@ import dataclasses
 from typing import Any
 
 from controller.kinds.experiment.run import ACTIVE, ObservedExperiment
+from controller.kinds.gitfolder.run import ObservedRepo
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
 from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
 from controller.kinds.modelmonitor.observed import ObservedMonitor, ObservedRefresh
@@ -181,6 +182,26 @@ class SimulatedExperiments(Simulated):
 
     def get_by_name(self, name: str) -> ObservedExperiment | None:
         return self.created.get(name, PASS)  # type: ignore[no-any-return]
+
+
+class SimulatedRepos(Simulated):
+    """Repos API answers (GitFolder): a created folder reads back at what was checked out last."""
+
+    def __init__(self, real: Any) -> None:
+        super().__init__(real)
+        self.made: dict[int, ObservedRepo] = {}
+
+    def create(self, *, url: str, provider: str, path: str, patterns: list[str] | None) -> ObservedRepo:
+        self.made[NEW_ID] = ObservedRepo(NEW_ID, path, url, None, None, tuple(patterns) if patterns else None)
+        return self.made[NEW_ID]
+
+    def checkout(self, repo_id: int, *, branch: str | None = None, tag: str | None = None) -> None:
+        current = self.made.get(repo_id) or self.real.get(repo_id)
+        if current is not None:  # the commit a checkout brings is Git's to say: unknown to the plan
+            self.made[repo_id] = dataclasses.replace(current, branch=branch, head_commit=None)
+
+    def get(self, repo_id: int) -> ObservedRepo | None:
+        return self.made.get(repo_id, PASS)  # type: ignore[no-any-return]
 
 
 def _config(payload: Json) -> ObservedConfig:
