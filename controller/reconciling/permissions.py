@@ -130,6 +130,7 @@ class Change:
     revokes: tuple[Principal, ...]
     replaces: bool  # a revocation or a changed level needs the whole list (PUT); new grants alone are added
     managed: frozenset[Principal]  # to record once written
+    observed: Acl  # the direct grants before
     kept_for_controller: str | None = None  # why the controller's own grant stays, when it does
 
     @property
@@ -139,6 +140,13 @@ class Change:
     def describe(self) -> list[str]:
         said = [f"granted {level} to {p}" for p, level in sorted(self.grants.items())]
         return said + [f"revoked the grant of {p}" for p in self.revokes]
+
+    def differences(self) -> list[str]:
+        """How the grants differ, in ObserveOnly's words (nothing was written)."""
+        said = [
+            f"{p} has {self.observed.get(p) or 'no grant'}, spec says {lvl}" for p, lvl in sorted(self.grants.items())
+        ]
+        return said + [f"{p} has {self.observed[p]}, spec says none" for p in self.revokes]
 
 
 def decide(want: Wanted, observed: Acl) -> Change:
@@ -156,6 +164,7 @@ def decide(want: Wanted, observed: Acl) -> Change:
         revokes=revokes,
         replaces=bool(revokes) or any(p in observed for p in grants),
         managed=frozenset(want.levels),
+        observed=observed,
         kept_for_controller=kept,
     )
 
@@ -196,7 +205,7 @@ def apply(run: Run, change: Change, *, what: str, write: Callable[[Change], None
     described = "; ".join(change.describe())
     if change.kept_for_controller:
         run.note(PERMISSION_KEPT, f"{what}: {change.kept_for_controller}", warning=True)
-    if not run.may_write(f"permissions differ: {described} needed"):
+    if not run.may_write("permissions: " + "; ".join(change.differences())):
         return False
 
     def written() -> bool:

@@ -116,3 +116,19 @@ def test_the_workspace_identity_as_a_principal(identity: str | None, principal: 
 def test_principals_round_trip_through_status() -> None:
     assert [Principal.parse(p.key) for p in (DS, ANA, BOT)] == [DS, ANA, BOT]
     assert Principal.parse("robot:x") is None
+
+
+def test_observe_only_words_say_what_differs() -> None:
+    change = decide(
+        Wanted({DS: "CAN_QUERY", OPS: "CAN_VIEW"}, managed_before=frozenset({ANA})), {DS: "CAN_VIEW", ANA: "CAN_VIEW"}
+    )
+    assert change.differences() == [
+        "group data-scientists has CAN_VIEW, spec says CAN_QUERY",
+        "group ops has no grant, spec says CAN_VIEW",
+        "user ana@example.com has CAN_VIEW, spec says none",
+    ]
+    assert change.describe() == [
+        "granted CAN_QUERY to group data-scientists",
+        "granted CAN_VIEW to group ops",
+        "revoked the grant of user ana@example.com",
+    ]
