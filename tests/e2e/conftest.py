@@ -78,7 +78,11 @@ def kubectl(kubeconfig: Path, controller: ControllerProcess) -> Iterator[Kubectl
     # No namespace controller runs on the local API server, so a deleted namespace keeps its
     # resources: delete them first (their deletionPolicy needs the Workspaces), then the rest.
     scoped(
-        "delete", "mlmodels,servingendpoints,mljobs,modelmonitors,experiments", "--all", "--timeout=30s", check=False
+        "delete",
+        "mlmodels,servingendpoints,mljobs,modelmonitors,experiments,gitfolders",
+        "--all",
+        "--timeout=30s",
+        check=False,
     )
     scoped("delete", "workspaces", "--all", "--timeout=30s", check=False)
     admin("delete", "namespace", namespace, "--wait=false")
