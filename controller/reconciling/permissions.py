@@ -20,7 +20,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, Protocol
 
+from controller.reconciling.errors import REFUSALS
 from controller.reconciling.run import Run
+from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
 PrincipalKind = Literal["user", "group", "servicePrincipal"]
@@ -73,7 +75,7 @@ Levels = Mapping[tuple[str, str], str]
 class ObjectGrants(Protocol):
     """What a kind's client offers for the permissions of its object (the Permissions API, by object id)."""
 
-    def get_permissions(self, object_id: str) -> Levels: ...
+    def get_permissions(self, object_id: str) -> Levels | None: ...  # None: the server has no permissions API
     def write_permissions(self, object_id: str, levels: Levels, *, replace: bool) -> None: ...
 
 
@@ -235,8 +237,15 @@ def wanted_at_all(entries: Sequence[Grant] | None, recorded: Iterable[str]) -> b
 
 def sync(run: Run, client: ObjectGrants, object_id: str, want: Wanted, *, what: str) -> dict[str, Any] | None:
     """Read the object's grants once, write the change in one call; status.permissions, or None when unread."""
-    read = run.attempt(lambda: client.get_permissions(object_id), context=f"{what} permissions")
+    try:
+        read = client.get_permissions(object_id)
+    except REFUSALS as exc:
+        run.refused(exc, context=f"{what} permissions")
+        return None
     if read is None:
+        message = f"{what}: spec.permissions needs a Databricks Workspace (an MLflow server has no permissions API)"
+        run.problems.append(c.Verdict(False, c.UNSUPPORTED, message))
+        run.note(c.UNSUPPORTED, message, warning=True)
         return None
     observed = {p: level for (kind, name), level in read.items() if (p := Principal.parse(f"{kind}:{name}"))}
     change = decide(want, observed)

@@ -177,9 +177,13 @@ ADOPTION_REQUIRED = reason(
 UNSUPPORTED = reason(
     "Unsupported",
     FAILING,
-    ON_DATABRICKS,
+    (*ON_DATABRICKS, "Experiment"),
     "the kind needs a Databricks Workspace and `spec.workspaceRef` names an MLflow one",
     "refer to a Databricks Workspace",
+    per_kind={
+        "Experiment": "`spec.permissions` is set and `spec.workspaceRef` names an MLflow Workspace, which has no "
+        "permissions API; the rest of the spec is applied",
+    },
 )
 DELETE_FAILED = reason(
     "DeleteFailed",

@@ -258,3 +258,62 @@ def test_job_owner_refused_at_apply(kubectl: Kubectl, databricks_workspace: str)
     group = [{"group": "data-scientists", "level": "IS_OWNER"}]
     result = kubectl.apply(job("bad", "bad", permissions=group), check=False)
     assert "a group cannot own a job" in result.stderr, result.stderr
+
+
+def experiment(name: str, experiment_name: str, workspace: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "Experiment",
+        "metadata": {"name": name},
+        "spec": {"workspaceRef": {"name": workspace}, "name": experiment_name, **spec},
+    }
+
+
+def test_experiment_permissions(kubectl: Kubectl, databricks_workspace: str, w: WorkspaceClient) -> None:
+    name = f"/Shared/{kubectl.namespace}-training"
+    editors = [{"group": "data-scientists", "level": "CAN_EDIT"}, {"user": ANA, "level": "CAN_READ"}]
+    kubectl.apply(experiment("training", name, databricks_workspace, permissions=editors))
+    obj = settled(kubectl, "experiment", "training", lambda s: bool((s.get("permissions") or {}).get("managed")))
+    experiment_id = obj["status"]["experimentId"]
+    assert direct(w, "experiments", experiment_id) == {
+        ("group", "data-scientists"): "CAN_EDIT",
+        ("user", ANA): "CAN_READ",
+        ("user", DEFAULT_USER): "CAN_MANAGE",
+    }
+    kubectl.apply(experiment("training", name, databricks_workspace, permissions=editors[:1]))
+    settled(kubectl, "experiment", "training", lambda s: s["permissions"]["managed"] == ["group:data-scientists"])
+    assert ("user", ANA) not in direct(w, "experiments", experiment_id)
+
+
+def test_experiment_permissions_on_mlflow_are_unsupported(kubectl: Kubectl, workspace: str) -> None:
+    grants = [{"group": "data-scientists", "level": "CAN_EDIT"}]
+    kubectl.apply(experiment("training", f"{kubectl.namespace}-training", workspace, permissions=grants))
+    failing = kubectl.wait_condition("experiment", "training", status="False", reason="Unsupported", timeout=30)
+    ready = next(c for c in failing["status"]["conditions"] if c["type"] == "Ready")
+    assert "spec.permissions needs a Databricks Workspace" in ready["message"], ready
+    assert failing["status"]["experimentId"]  # the experiment itself was made
+
+
+def test_git_folder_permissions(
+    kubectl: Kubectl, databricks_workspace: str, emulator: Emulator, w: WorkspaceClient
+) -> None:
+    url = "https://github.com/acme/permissions-code.git"
+    emulator.seed_git_remote(url, branches={"main": "1" * 40})
+    runners = [{"group": "data-scientists", "level": "CAN_RUN"}, {"servicePrincipal": SP, "level": "CAN_READ"}]
+    path = f"/Repos/{kubectl.namespace}/code"
+    folder = {
+        "apiVersion": API,
+        "kind": "GitFolder",
+        "metadata": {"name": "code"},
+        "spec": {"workspaceRef": {"name": "dbx"}, "url": url, "path": path, "branch": "main"},
+    }
+    folder["spec"]["permissions"] = runners
+    kubectl.apply(folder)
+    obj = settled(kubectl, "gitfolder", "code", lambda s: bool((s.get("permissions") or {}).get("managed")))
+    repo_id = str(obj["status"]["repoId"])
+    assert direct(w, "repos", repo_id)[("group", "data-scientists")] == "CAN_RUN"
+    assert direct(w, "repos", repo_id)[("servicePrincipal", SP)] == "CAN_READ"
+    folder["spec"]["permissions"] = runners[:1]
+    kubectl.apply(folder)
+    settled(kubectl, "gitfolder", "code", lambda s: s["permissions"]["managed"] == ["group:data-scientists"])
+    assert ("servicePrincipal", SP) not in direct(w, "repos", repo_id)

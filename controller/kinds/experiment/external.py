@@ -13,8 +13,10 @@ from mlflow.entities import Experiment, ExperimentTag
 
 from controller.clients import databricks, errors
 from controller.clients.mlflow import MlflowConnection, translated_errors
+from controller.clients.object_permissions import ObjectPermissions
 from controller.kinds.experiment.run import Experiments, ObservedExperiment
 from controller.kinds.workspace.connections import Connection
+from controller.reconciling.permissions import Levels
 
 
 def for_connection(connection: Connection) -> Experiments:
@@ -62,6 +64,12 @@ class MlflowExperiments:
 
     def url(self, experiment_id: str) -> str:
         return f"{self._conn.tracking_uri}/#/experiments/{experiment_id}"
+
+    def get_permissions(self, experiment_id: str) -> Levels | None:
+        return None  # MLflow's own server has no object permissions (its auth app's are not read; see the docs)
+
+    def write_permissions(self, experiment_id: str, levels: Levels, *, replace: bool) -> None:
+        raise errors.Rejected("an MLflow server has no permissions API")
 
 
 class DatabricksExperiments:
@@ -117,6 +125,13 @@ class DatabricksExperiments:
 
     def url(self, experiment_id: str) -> str:
         return f"{(self._w.config.host or '').rstrip('/')}/ml/experiments/{experiment_id}"
+
+    def get_permissions(self, experiment_id: str) -> Levels | None:
+        return ObjectPermissions(self._w, "experiments").direct(experiment_id)
+
+    def write_permissions(self, experiment_id: str, levels: Levels, *, replace: bool) -> None:
+        grants = ObjectPermissions(self._w, "experiments")
+        (grants.replace if replace else grants.grant)(experiment_id, levels)
 
 
 def _observed(experiment: Experiment) -> ObservedExperiment:

@@ -21,7 +21,11 @@ def _connect(resource: Experiment) -> experiment.Experiments:
 
 def _reconcile(resource: Experiment, experiments: experiment.Experiments) -> Outcome:
     request = experiment.Request(
-        owner=resource.owner, spec_changed=resource.spec_changed, known_id=resource.status.experiment_id
+        owner=resource.owner,
+        spec_changed=resource.spec_changed,
+        known_id=resource.status.experiment_id,
+        identity=lookup.identity(resource),
+        managed_permissions=tuple(resource.status.permissions.managed if resource.status.permissions else ()),
     )
     return experiment.reconcile(resource.spec, experiments=experiments, request=request)
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import Field
 
-from controller.api.common import ManagedSpec, ManagedStatus, tag_key_rules, tag_value_rules
+from controller.api.common import (
+    MAX_PERMISSIONS,
+    PERMISSIONS_LIST_RULES,
+    ManagedSpec,
+    ManagedStatus,
+    PermissionEntry,
+    PermissionsMode,
+    PermissionsStatus,
+    tag_key_rules,
+    tag_value_rules,
+)
 from controller.api.crd import KindDefinition, PrinterColumn
 
 # MLflow's limits on experiment tags (keys 250 characters, values 5000); Databricks keeps the same ones.
@@ -14,6 +24,14 @@ TAG_KEY_LENGTH = 250
 TAG_VALUE_LENGTH = 5000
 
 TagValue = Annotated[str, Field(json_schema_extra=tag_value_rules(TAG_VALUE_LENGTH))]
+
+
+class ExperimentPermission(PermissionEntry):
+    """Who may read, edit or manage the experiment (Databricks Workspaces only)."""
+
+    level: Literal["CAN_READ", "CAN_EDIT", "CAN_MANAGE"]
+    """CAN_READ (see runs and models), CAN_EDIT (also log runs and change it) or CAN_MANAGE (also its
+    permissions)."""
 
 
 class ExperimentSpec(ManagedSpec):
@@ -61,6 +79,17 @@ class ExperimentSpec(ManagedSpec):
     adopt: bool = False
     """Take over an experiment that already exists and no other resource owns (a deleted one is restored)."""
 
+    permissions: list[ExperimentPermission] | None = Field(
+        default=None, max_length=MAX_PERMISSIONS, json_schema_extra=PERMISSIONS_LIST_RULES
+    )
+    """Who may read, edit or manage the experiment, on a Databricks Workspace (an MLflow one reports
+    Unsupported). The principals listed get exactly these levels; one removed from the list loses its grant;
+    principals never listed are left alone (see permissionsMode)."""
+
+    permissions_mode: PermissionsMode = "Listed"
+    """Listed: manage the grants of the principals permissions lists (and listed before). Authoritative: the
+    list is the experiment's whole set of direct grants; any other is revoked (the controller keeps its own)."""
+
 
 class ExperimentStatus(ManagedStatus):
     """The experiment as last observed."""
@@ -76,6 +105,9 @@ class ExperimentStatus(ManagedStatus):
 
     drift: list[str] = Field(default_factory=list)
     """Differences between spec and the experiment that were found and, under ObserveOnly, left alone."""
+
+    permissions: PermissionsStatus | None = None
+    """The principals whose grants spec.permissions manages."""
 
 
 DEFINITION = KindDefinition(

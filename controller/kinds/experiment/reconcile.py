@@ -13,7 +13,7 @@ from collections.abc import Callable
 from controller.clients import errors
 from controller.kinds.experiment.model import ExperimentSpec
 from controller.kinds.experiment.run import ACTIVE, DELETED, ExperimentRun, Experiments, ObservedExperiment, Request
-from controller.reconciling import ownership, policy
+from controller.reconciling import ownership, permissions, policy
 from controller.reconciling.ownership import MANAGED_TAG
 from controller.reconciling.run import Holding, guarded
 from controller.status import conditions as c
@@ -31,7 +31,7 @@ def reconcile(spec: ExperimentSpec, *, experiments: Experiments, request: Reques
         spec_changed=request.spec_changed,
         observe_only=policy.observe_only(spec),
     )
-    return guarded(run, lambda: _reconcile(run))
+    return permissions.reported(guarded(run, lambda: _reconcile(run)), run.permissions)
 
 
 def delete(spec: ExperimentSpec, *, connect: Callable[[], Experiments], owner: str) -> str:
@@ -78,7 +78,19 @@ def _reconcile(run: ExperimentRun) -> Outcome:
     managed = ownership.read_managed(found.tags, "tags")["tags"]
     run.attempt(lambda: _sync_tags(run, found, managed))
     run.attempt(lambda: _record_managed(run, found))
+    _sync_permissions(run, found.experiment_id)
     return _outcome(run, found)
+
+
+def _sync_permissions(run: ExperimentRun, experiment_id: str) -> None:
+    """spec.permissions on the experiment: one read, and one write when they differ."""
+    recorded = run.request.managed_permissions
+    if not permissions.wanted_at_all(run.spec.permissions, recorded):
+        return
+    mode, identity = run.spec.permissions_mode, run.request.identity
+    want = permissions.wanted(run.spec.permissions, mode=mode, recorded=recorded, controller=identity)
+    what = f"experiment {run.name}"
+    run.permissions = permissions.sync(run, run.experiments, experiment_id, want, what=what)
 
 
 def _create(run: ExperimentRun) -> ObservedExperiment:

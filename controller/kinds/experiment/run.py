@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from controller.kinds.experiment.model import ExperimentSpec
+from controller.reconciling.permissions import Levels
 from controller.reconciling.run import Run
 
 ACTIVE = "active"
@@ -37,12 +38,14 @@ class Experiments(Protocol):
     def delete_tag(self, experiment_id: str, key: str) -> None: ...
     def delete(self, experiment_id: str) -> None: ...
     def url(self, experiment_id: str) -> str: ...
+    def get_permissions(self, experiment_id: str) -> Levels | None: ...  # None: an MLflow server, no such API
+    def write_permissions(self, experiment_id: str, levels: Levels, *, replace: bool) -> None: ...
 
 
 # Which Experiments methods only read and which write: `mlopsctl plan` passes reads through and records writes
 # instead of making them (a unit test fails when a method of the Protocol is in neither set).
-EXPERIMENTS_READS = frozenset({"get_by_name", "url"})
-EXPERIMENTS_WRITES = frozenset({"create", "restore", "set_tag", "delete_tag", "delete"})
+EXPERIMENTS_READS = frozenset({"get_by_name", "url", "get_permissions"})
+EXPERIMENTS_WRITES = frozenset({"create", "restore", "set_tag", "delete_tag", "delete", "write_permissions"})
 
 
 @dataclass(frozen=True)
@@ -52,6 +55,8 @@ class Request:
     owner: str  # "namespace/name" of the resource
     spec_changed: bool  # this generation has not been applied yet
     known_id: str | None = None  # the experiment id status recorded: one missing now was removed outside
+    identity: str | None = None  # who the Workspace connects as (kept from being locked out)
+    managed_permissions: tuple[str, ...] = ()  # status.permissions.managed
 
 
 @dataclass(kw_only=True)
@@ -61,6 +66,7 @@ class ExperimentRun(Run):
     spec: ExperimentSpec
     request: Request
     experiments: Experiments
+    permissions: dict[str, Any] | None = None  # status.permissions to write; None: not looked at
 
     @property
     def name(self) -> str:

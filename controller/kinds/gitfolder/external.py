@@ -10,7 +10,9 @@ from databricks.sdk.service.workspace import GetRepoResponse, RepoInfo, SparseCh
 
 from controller.clients import errors
 from controller.clients.databricks import translated_errors
+from controller.clients.object_permissions import ObjectPermissions
 from controller.kinds.gitfolder.run import ObservedRepo
+from controller.reconciling.permissions import Levels
 
 
 @contextlib.contextmanager
@@ -75,6 +77,13 @@ class DatabricksRepos:
     def delete(self, repo_id: int) -> None:
         with translated_errors():
             self._w.repos.delete(repo_id)
+
+    def get_permissions(self, repo_id: str) -> Levels:
+        return ObjectPermissions(self._w, "repos").direct(repo_id)
+
+    def write_permissions(self, repo_id: str, levels: Levels, *, replace: bool) -> None:
+        grants = ObjectPermissions(self._w, "repos")
+        (grants.replace if replace else grants.grant)(repo_id, levels)
 
     def page_url(self, repo_id: int) -> str:
         return f"{(self._w.config.host or '').rstrip('/')}/browse/folders/{repo_id}"

@@ -26,6 +26,8 @@ def _reconcile(resource: Folder, repos: gitfolder.Repos) -> Outcome:
         owner=resource.owner,
         spec_changed=resource.spec_changed,
         recorded=gitfolder.Recorded(repo_id=status.repo_id, tag=status.tag, head_commit=status.head_commit),
+        identity=lookup.identity(resource),
+        managed_permissions=tuple(status.permissions.managed if status.permissions else ()),
     )
     return gitfolder.reconcile(resource.spec, repos=repos, request=request)
 

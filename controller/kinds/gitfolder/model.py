@@ -8,7 +8,16 @@ from typing import Literal
 
 from pydantic import Field
 
-from controller.api.common import CamelModel, ManagedSpec, ManagedStatus
+from controller.api.common import (
+    MAX_PERMISSIONS,
+    PERMISSIONS_LIST_RULES,
+    CamelModel,
+    ManagedSpec,
+    ManagedStatus,
+    PermissionEntry,
+    PermissionsMode,
+    PermissionsStatus,
+)
 from controller.api.crd import KindDefinition, PrinterColumn
 
 GitProvider = Literal[
@@ -50,6 +59,14 @@ class SparseCheckout(CamelModel):
     patterns: list[str] = Field(min_length=1, max_length=100)
     """Directories to check out, e.g. `notebooks/train`. The patterns can change; sparse checkout itself cannot be
     turned on or off once the folder exists."""
+
+
+class FolderPermission(PermissionEntry):
+    """Who may read, run, edit or manage the Git folder."""
+
+    level: Literal["CAN_READ", "CAN_RUN", "CAN_EDIT", "CAN_MANAGE"]
+    """CAN_READ (see its files), CAN_RUN (also run its notebooks), CAN_EDIT (also change them) or CAN_MANAGE
+    (also its permissions)."""
 
 
 class GitFolderSpec(ManagedSpec):
@@ -110,6 +127,16 @@ class GitFolderSpec(ManagedSpec):
     adopt: bool = False
     """Take over a Git folder that already exists at the path and no resource manages."""
 
+    permissions: list[FolderPermission] | None = Field(
+        default=None, max_length=MAX_PERMISSIONS, json_schema_extra=PERMISSIONS_LIST_RULES
+    )
+    """Who may read, run, edit or manage the Git folder. The principals listed get exactly these levels; one
+    removed from the list loses its grant; principals never listed are left alone (see permissionsMode)."""
+
+    permissions_mode: PermissionsMode = "Listed"
+    """Listed: manage the grants of the principals permissions lists (and listed before). Authoritative: the
+    list is the folder's whole set of direct grants; any other is revoked (the controller keeps its own)."""
+
     @property
     def git_provider(self) -> str:
         """The provider to send: the declared one, else the one the URL implies (the schema makes sure of one)."""
@@ -136,6 +163,9 @@ class GitFolderStatus(ManagedStatus):
 
     git_url: str | None = None
     """The Git repository it was cloned from."""
+
+    permissions: PermissionsStatus | None = None
+    """The principals whose grants spec.permissions manages."""
 
 
 DEFINITION = KindDefinition(

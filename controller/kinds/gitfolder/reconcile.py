@@ -18,7 +18,7 @@ from typing import Any
 from controller.clients import errors
 from controller.kinds.gitfolder.model import GitFolderSpec
 from controller.kinds.gitfolder.run import FolderRun, ObservedRepo, Recorded, Repos, Request
-from controller.reconciling import policy
+from controller.reconciling import permissions, policy
 from controller.reconciling.run import guarded
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
@@ -35,7 +35,8 @@ def reconcile(spec: GitFolderSpec, *, repos: Repos, request: Request) -> Outcome
         spec_changed=request.spec_changed,
         observe_only=policy.observe_only(spec),
     )
-    return guarded(run, lambda: _observe(run) if run.observe_only else _manage(run))
+    outcome = guarded(run, lambda: _observe(run) if run.observe_only else _manage(run))
+    return permissions.reported(outcome, run.permissions)
 
 
 def delete(spec: GitFolderSpec, *, connect: Callable[[], Repos], repo_id: int | None) -> str:
@@ -77,6 +78,7 @@ def _manage(run: FolderRun) -> Outcome:
     if wrote:
         repo = run.repos.get(repo.repo_id) or repo
         _note_pull(run, repo)
+    _sync_permissions(run, repo.repo_id)
     return _outcome(run, repo)
 
 
@@ -140,6 +142,17 @@ def _note_pull(run: FolderRun, repo: ObservedRepo) -> None:
         run.note("Pulled", f"pulled branch {run.spec.branch}: {before[:12]} -> {(repo.head_commit or '')[:12]}")
 
 
+def _sync_permissions(run: FolderRun, repo_id: int) -> None:
+    """spec.permissions on the folder: one read, and one write when they differ."""
+    recorded = run.request.managed_permissions
+    if not permissions.wanted_at_all(run.spec.permissions, recorded):
+        return
+    mode, identity = run.spec.permissions_mode, run.request.identity
+    want = permissions.wanted(run.spec.permissions, mode=mode, recorded=recorded, controller=identity)
+    what = f"Git folder {run.spec.path}"
+    run.permissions = permissions.sync(run, run.repos, str(repo_id), want, what=what)
+
+
 def _observe(run: FolderRun) -> Outcome:
     """ObserveOnly: the folder by recorded id, else at the path; report differences, never write (never pull)."""
     recorded = run.request.recorded
@@ -155,6 +168,7 @@ def _observe(run: FolderRun) -> Outcome:
             run.may_write(f"branch {repo.branch} is checked out, not tag {run.spec.tag}")
     else:
         _switch_or_pull_branch(run, repo)
+    _sync_permissions(run, repo.repo_id)
     return _outcome(run, repo)
 
 

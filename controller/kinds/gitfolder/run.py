@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 
 from controller.kinds.gitfolder.model import GitFolderSpec
+from controller.reconciling.permissions import Levels
 from controller.reconciling.run import Run
 
 
@@ -31,11 +32,13 @@ class Repos(Protocol):
     def set_patterns(self, repo_id: int, patterns: list[str]) -> None: ...
     def delete(self, repo_id: int) -> None: ...
     def page_url(self, repo_id: int) -> str: ...
+    def get_permissions(self, repo_id: str) -> Levels: ...
+    def write_permissions(self, repo_id: str, levels: Levels, *, replace: bool) -> None: ...
 
 
 # Which methods only read and which write (the same split every kind declares next to its Protocol).
-REPOS_READS = frozenset({"get", "at_path", "page_url"})
-REPOS_WRITES = frozenset({"create", "checkout", "set_patterns", "delete"})
+REPOS_READS = frozenset({"get", "at_path", "page_url", "get_permissions"})
+REPOS_WRITES = frozenset({"create", "checkout", "set_patterns", "delete", "write_permissions"})
 
 
 @dataclass(frozen=True)
@@ -54,6 +57,8 @@ class Request:
     owner: str  # "namespace/name" of the resource
     spec_changed: bool
     recorded: Recorded = Recorded()
+    identity: str | None = None  # who the Workspace connects as (kept from being locked out)
+    managed_permissions: tuple[str, ...] = ()  # status.permissions.managed
 
 
 @dataclass(kw_only=True)
@@ -63,6 +68,7 @@ class FolderRun(Run):
     spec: GitFolderSpec
     request: Request
     repos: Repos
+    permissions: dict[str, Any] | None = None  # status.permissions to write; None: not looked at
 
     @property
     def wanted(self) -> str:
