@@ -367,7 +367,8 @@ def drive_permissions(emu: Emulator, w: WorkspaceClient) -> None:
     refused(lambda: w.jobs.update_permissions(job, access_control_list=unknown))
     refused(lambda: w.jobs.get_permissions("999999"))
     endpoint = w.serving_endpoints.create("permissions").response
-    assert endpoint is not None and endpoint.id is not None
+    assert endpoint is not None
+    assert endpoint.id is not None
     query = serving.ServingEndpointPermissionLevel.CAN_QUERY
     acl = [serving.ServingEndpointAccessControlRequest(service_principal_name="6f1c-app-id", permission_level=query)]
     w.serving_endpoints.update_permissions(endpoint.id, access_control_list=acl)
