@@ -20,6 +20,7 @@ from sandbox.databricks.admin import ADMIN, admin_routes
 from sandbox.databricks.auth import Auth
 from sandbox.databricks.catalog import Catalog
 from sandbox.databricks.control import DROP, HANG, Controls, Fault
+from sandbox.databricks.grants import Grants
 from sandbox.databricks.jobs import Jobs
 from sandbox.databricks.monitors import Monitors
 from sandbox.databricks.permissions import Permissions, Principals, creators
@@ -99,6 +100,7 @@ class Emulator:
                 jobs=self.jobs, serving=self.serving, tracking=self.tracking, repos=self.repos, default=DEFAULT_USER
             ),
         )
+        self.grants = Grants(self.principals, self.catalog.registry.models)
         self.router = Router(
             [
                 *self.auth.routes(),
@@ -109,6 +111,7 @@ class Emulator:
                 *self.tracking.routes(),
                 *self.repos.routes(),
                 *self.permissions.routes(),
+                *self.grants.routes(),
             ]
         )
 

@@ -380,6 +380,15 @@ def drive_permissions(emu: Emulator, w: WorkspaceClient) -> None:
         experiment, access_control_list=[ml.ExperimentAccessControlRequest(group_name="users", permission_level=edit)]
     )
     w.experiments.get_permissions(experiment)
+    model = "main.risk.granted"
+    emu.seed_model_version(model, source="models:/m-granted")
+    w.grants.get("FUNCTION", model)  # no grants yet
+    execute = [catalog.PermissionsChange(principal="data-scientists", add=[catalog.Privilege.EXECUTE])]
+    w.grants.update("FUNCTION", model, changes=execute)
+    w.grants.get("FUNCTION", model)
+    unknown = [catalog.PermissionsChange(principal="nobody", add=[catalog.Privilege.EXECUTE])]
+    refused(lambda: w.grants.update("FUNCTION", model, changes=unknown))
+    refused(lambda: w.grants.get("FUNCTION", "main.risk.missing"))
 
 
 def drive_all(emu: Emulator) -> None:

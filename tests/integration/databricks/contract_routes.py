@@ -167,4 +167,6 @@ ROUTES: dict[str, Contract] = {
     "PUT /api/2.0/permissions/{object_type}/{object_id}": iam.ObjectPermissions,
     "PATCH /api/2.0/permissions/{object_type}/{object_id}": iam.ObjectPermissions,
     "GET /api/2.0/permissions/{object_type}/{object_id}/permissionLevels": iam.GetPermissionLevelsResponse,
+    f"GET {_UC}/permissions/{{securable_type}}/{{full_name}}": catalog.GetPermissionsResponse,
+    f"PATCH {_UC}/permissions/{{securable_type}}/{{full_name}}": catalog.UpdatePermissionsResponse,
 }
