@@ -182,3 +182,43 @@ def test_observe_only_then_adopt_then_retain(kubectl: Kubectl, tracking: Trackin
     # Retain (the default): the resource goes, the experiment stays active.
     kubectl("delete", "experiment", "training", "--timeout=30s")
     assert _seen(tracking).stage == "active"
+
+
+@pytest.mark.parametrize(
+    ("spec", "field", "problem"),
+    [
+        ({"tags": {"mlops.gitops.dev/owner": "other/x"}}, "spec.tags", "set by the controller"),
+        ({"tags": {"k" * 251: "v"}}, "spec.tags", "tag keys are at most 250 characters"),
+        ({"tags": {"notes": "x" * 5001}}, "spec.tags[notes]", "tag values are at most 5000 characters"),
+        ({"name": ""}, "spec.name", "at least 1 chars"),
+    ],
+)
+def test_bad_input_is_refused_at_apply_with_the_field_named(
+    kubectl: Kubectl, spec: dict[str, object], field: str, problem: str
+) -> None:
+    manifest = {
+        "apiVersion": "mlops.gitops.dev/v1alpha1",
+        "kind": "Experiment",
+        "metadata": {"name": "refused"},
+        "spec": {"workspaceRef": {"name": "dbx"}, "name": "/Shared/refused", **spec},
+    }
+    result = kubectl.apply(manifest, check=False)
+    assert result.returncode != 0
+    assert field in result.stderr, result.stderr
+    assert problem in result.stderr, result.stderr
+    assert not kubectl.exists("experiment", "refused")
+
+
+def test_a_name_databricks_refuses_ends_in_status(kubectl: Kubectl, databricks_workspace: str) -> None:
+    kubectl.apply(
+        {
+            "apiVersion": "mlops.gitops.dev/v1alpha1",
+            "kind": "Experiment",
+            "metadata": {"name": "relative"},
+            "spec": {"workspaceRef": {"name": databricks_workspace}, "name": "fraud-training"},
+        }
+    )
+    ready = kubectl.wait_condition("experiment", "relative", status="False", reason="ExternalRejected")
+    message = next(c["message"] for c in ready["status"]["conditions"] if c["type"] == "Ready")
+    assert "invalid experiment name 'fraud-training'" in message, message
+    assert any(e["type"] == "Warning" and "absolute path" in e["message"] for e in kubectl.events("relative"))
