@@ -146,6 +146,22 @@ def adopted_model(name: str, registered: str, *, champion: int = 1, workspace: s
     }
 
 
+def rolling_endpoint(endpoint_name: str, rollout: dict[str, object]) -> dict[str, object]:
+    """ServingEndpoint `fraud` serving alias champion of MLModel `fraud` under a rollout policy."""
+    return {
+        "apiVersion": "mlops.gitops.dev/v1alpha1",
+        "kind": "ServingEndpoint",
+        "metadata": {"name": "fraud"},
+        "spec": {
+            "workspaceRef": {"name": "dbx"},
+            "endpointName": endpoint_name,
+            "servedEntities": [{"name": "champion", "modelRef": {"name": "fraud", "alias": "champion"}}],
+            "rollout": rollout,
+            "deletionPolicy": "Delete",
+        },
+    }
+
+
 def _install_crds(kubeconfig: Path) -> None:
     admin = Kubectl(kubeconfig)
     admin("apply", "--server-side", "--force-conflicts", "-f", str(REPO / "crds"))

@@ -9,7 +9,7 @@ import pytest
 from databricks.sdk import WorkspaceClient
 
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
-from tests.e2e.conftest import DRIFT_INTERVAL, adopted_model
+from tests.e2e.conftest import DRIFT_INTERVAL, adopted_model, rolling_endpoint
 from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -47,7 +47,7 @@ def test_a_good_version_goes_step_by_step_a_bad_one_is_rolled_back_and_a_newer_o
     for n in range(1, 6):
         emulator.seed_model_version(model, source=f"models:/m-{n}", run_id=f"run-{n}")
     kubectl.apply(adopted_model("fraud", model, champion=1))
-    kubectl.apply(_endpoint(name))
+    kubectl.apply(rolling_endpoint(name, POLICY))
     kubectl.wait_condition("servingendpoint", "fraud", timeout=60)
     assert _split(w, name) == {"champion": ("1", 100)}  # a new endpoint serves at once, as without a rollout
 
@@ -103,21 +103,6 @@ def test_a_good_version_goes_step_by_step_a_bad_one_is_rolled_back_and_a_newer_o
     wait_until(lambda: _rollout(kubectl).get("phase") == "Completed", timeout=60, what="version 5 complete")
     assert _split(w, name) == {"champion": ("5", 100)}
     kubectl("delete", "servingendpoints", "--all", "--timeout=60s")
-
-
-def _endpoint(endpoint_name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "mlops.gitops.dev/v1alpha1",
-        "kind": "ServingEndpoint",
-        "metadata": {"name": "fraud"},
-        "spec": {
-            "workspaceRef": {"name": "dbx"},
-            "endpointName": endpoint_name,
-            "servedEntities": [{"name": "champion", "modelRef": {"name": "fraud", "alias": "champion"}}],
-            "rollout": POLICY,
-            "deletionPolicy": "Delete",
-        },
-    }
 
 
 def _rollout(kubectl: Kubectl) -> dict[str, Any]:

@@ -13,7 +13,7 @@ from databricks.sdk import WorkspaceClient
 
 from controller.kinds.servingendpoint.rollout_model import ROLLOUT_ACTION
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
-from tests.e2e.conftest import adopted_model
+from tests.e2e.conftest import adopted_model, rolling_endpoint
 from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -40,7 +40,7 @@ def test_status_shows_the_rollout_and_retry_promote_and_abort_steer_the_endpoint
     for n in (1, 2, 3):
         emulator.seed_model_version(model, source=f"models:/m-{n}", run_id=f"run-{n}")
     kubectl.apply(adopted_model("fraud", model, champion=1))
-    kubectl.apply(_endpoint(endpoint))
+    kubectl.apply(rolling_endpoint(endpoint, POLICY))
     kubectl.wait_condition("servingendpoint", "fraud", timeout=60)
     shown = rollout("status", "fraud")
     assert (shown.returncode, _field(shown.stdout, "Rollout")) == (0, "none (no new version has been rolled out yet)")
@@ -129,21 +129,6 @@ def _cli(kubeconfig: Path, namespace: str) -> Any:
         return subprocess.run(command, capture_output=True, text=True, check=False, timeout=90)
 
     return rollout
-
-
-def _endpoint(endpoint_name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "mlops.gitops.dev/v1alpha1",
-        "kind": "ServingEndpoint",
-        "metadata": {"name": "fraud"},
-        "spec": {
-            "workspaceRef": {"name": "dbx"},
-            "endpointName": endpoint_name,
-            "servedEntities": [{"name": "champion", "modelRef": {"name": "fraud", "alias": "champion"}}],
-            "rollout": POLICY,
-            "deletionPolicy": "Delete",
-        },
-    }
 
 
 def _field(text: str, label: str) -> str:

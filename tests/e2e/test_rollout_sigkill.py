@@ -24,7 +24,7 @@ from databricks.sdk.service.serving import EndpointStateConfigUpdate
 
 from sandbox.controller_process import ControllerProcess
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
-from tests.e2e.conftest import adopted_model
+from tests.e2e.conftest import adopted_model, rolling_endpoint
 from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -100,7 +100,7 @@ def test_a_killed_controller_resumes_each_rollout_at_its_step_without_writing_tw
     for n in range(1, ROUNDS + 2):
         emulator.seed_model_version(scene.model, source=f"models:/m-{n}", run_id=f"run-{n}")
     kubectl.apply(adopted_model("fraud", scene.model, champion=1))
-    kubectl.apply(_endpoint(scene.endpoint))
+    kubectl.apply(rolling_endpoint(scene.endpoint, POLICY))
     kubectl.wait_condition("servingendpoint", "fraud", timeout=60)
 
     rounds: list[Round] = []
@@ -174,21 +174,6 @@ def _where(kubectl: Kubectl) -> str:
 
 def _rollout(kubectl: Kubectl) -> dict[str, Any]:
     return dict((kubectl.get("servingendpoint", "fraud").get("status") or {}).get("rollout") or {})
-
-
-def _endpoint(endpoint_name: str) -> dict[str, Any]:
-    return {
-        "apiVersion": "mlops.gitops.dev/v1alpha1",
-        "kind": "ServingEndpoint",
-        "metadata": {"name": "fraud"},
-        "spec": {
-            "workspaceRef": {"name": "dbx"},
-            "endpointName": endpoint_name,
-            "servedEntities": [{"name": "champion", "modelRef": {"name": "fraud", "alias": "champion"}}],
-            "rollout": POLICY,
-            "deletionPolicy": "Delete",
-        },
-    }
 
 
 class _SplitWatcher:
