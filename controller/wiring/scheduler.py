@@ -109,13 +109,11 @@ class Scheduler:
         self._woken.clear()
 
     def _push(self, uid: str, nudged: bool) -> None:
-        if nudged:
-            self._nudged.add(uid)
-            at: float | None = self._clock()
-        else:
-            at = self._due.due_at(uid)
+        at = self._clock() if nudged else self._due.due_at(uid)
         if at is None or uid not in self._entries:
             return  # unscheduled: the create or resume handler reconciles it first; unknown: its event will push
+        if nudged:
+            self._nudged.add(uid)
         heapq.heappush(self._heap, (at, uid))
         if at <= self._heap[0][0]:
             self._woken.set()
