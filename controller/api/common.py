@@ -7,6 +7,7 @@ descriptions `kubectl explain` shows, so every field carries one.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any, Literal
 
@@ -159,8 +160,8 @@ PERMISSIONS_LIST_RULES: dict[str, Any] = {
 """CEL rules for a spec.permissions list: a principal appears once (one level each)."""
 
 
-class PermissionEntry(CamelModel):
-    """One principal and its permission level. Each kind narrows `level` to the levels its object has."""
+class PrincipalEntry(CamelModel):
+    """One user, group or service principal."""
 
     model_config = CamelModel.model_config | {
         "json_schema_extra": {
@@ -182,9 +183,6 @@ class PermissionEntry(CamelModel):
     service_principal: str | None = Field(default=None, min_length=1, max_length=PRINCIPAL_NAME_LENGTH)
     """A service principal, by its application id."""
 
-    level: str
-    """The permission level the principal holds."""
-
     @property
     def principal_ref(self) -> tuple[str, str]:
         """(`user` | `group` | `servicePrincipal`, name)."""
@@ -193,6 +191,25 @@ class PermissionEntry(CamelModel):
         if self.group is not None:
             return "group", self.group
         return "servicePrincipal", self.service_principal or ""
+
+
+class PermissionEntry(PrincipalEntry):
+    """One principal and its permission level. Each kind narrows `level` to the levels its object has."""
+
+    level: str
+    """The permission level the principal holds."""
+
+
+class GrantEntry(PrincipalEntry):
+    """One principal and its Unity Catalog privileges. Each kind narrows `privileges` to its securable's."""
+
+    privileges: Sequence[str] = Field(min_length=1, max_length=16, json_schema_extra={"x-kubernetes-list-type": "set"})
+    """The privileges the principal holds."""
+
+    @property
+    def level(self) -> str:
+        """The privileges as one comparable value (sorted, comma-separated)."""
+        return ",".join(sorted(set(self.privileges)))
 
 
 class PermissionsStatus(CamelModel):

@@ -25,7 +25,7 @@ from controller.reconciling.run import Run
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 
-PrincipalKind = Literal["user", "group", "servicePrincipal"]
+PrincipalKind = Literal["user", "group", "servicePrincipal", "principal"]  # principal: a UC name of any kind
 AUTHORITATIVE = "Authoritative"
 CAN_MANAGE = "CAN_MANAGE"
 IS_OWNER = "IS_OWNER"
@@ -40,7 +40,7 @@ class Principal:
     name: str
 
     def __str__(self) -> str:
-        words = {"user": "user", "group": "group", "servicePrincipal": "service principal"}
+        words = {"user": "user", "group": "group", "servicePrincipal": "service principal", "principal": "principal"}
         return f"{words[self.kind]} {self.name}"
 
     @property
@@ -51,7 +51,7 @@ class Principal:
     @staticmethod
     def parse(key: str) -> Principal | None:
         kind, _, name = key.partition(":")
-        if kind in ("user", "group", "servicePrincipal") and name:
+        if kind in ("user", "group", "servicePrincipal", "principal") and name:
             return Principal(kind, name)  # type: ignore[arg-type]
         return None
 
@@ -97,11 +97,15 @@ def wanted(
     recorded: Iterable[str],
     controller: str | None,
     owner_level: str | None = None,
+    by_name: bool = False,
 ) -> Wanted:
-    """The Wanted of a spec: its entries, its mode, the principals status recorded and the controller's user name."""
+    """The Wanted of a spec: its entries, its mode, the principals status recorded and the controller's user name.
+
+    `by_name`: the API names a principal by one string of any kind (Unity Catalog), so entries are kept by name.
+    """
     managed = frozenset(p for p in (Principal.parse(k) for k in recorded) if p is not None)
     return Wanted(
-        levels={_principal(*e.principal_ref): e.level for e in entries or ()},
+        levels={_principal(*e.principal_ref, by_name=by_name): e.level for e in entries or ()},
         authoritative=mode == AUTHORITATIVE,
         managed_before=managed,
         controller=controller_principal(controller),
@@ -109,8 +113,8 @@ def wanted(
     )
 
 
-def _principal(kind: str, name: str) -> Principal:
-    found = Principal.parse(f"{kind}:{name}")
+def _principal(kind: str, name: str, *, by_name: bool = False) -> Principal:
+    found = Principal.parse(f"{'principal' if by_name else kind}:{name}")
     if found is None:
         raise ValueError(f"not a principal: {kind} {name!r}")
     return found
@@ -237,17 +241,9 @@ def wanted_at_all(entries: Sequence[Grant] | None, recorded: Iterable[str]) -> b
 
 def sync(run: Run, client: ObjectGrants, object_id: str, want: Wanted, *, what: str) -> dict[str, Any] | None:
     """Read the object's grants once, write the change in one call; status.permissions, or None when unread."""
-    try:
-        read = client.get_permissions(object_id)
-    except REFUSALS as exc:
-        run.refused(exc, context=f"{what} permissions")
+    observed = read(run, lambda: client.get_permissions(object_id), what=what)
+    if observed is None:
         return None
-    if read is None:
-        message = f"{what}: spec.permissions needs a Databricks Workspace (an MLflow server has no permissions API)"
-        run.problems.append(c.Verdict(False, c.UNSUPPORTED, message))
-        run.note(c.UNSUPPORTED, message, warning=True)
-        return None
-    observed = {p: level for (kind, name), level in read.items() if (p := Principal.parse(f"{kind}:{name}"))}
     change = decide(want, observed)
 
     def write(change: Change) -> None:
@@ -257,6 +253,21 @@ def sync(run: Run, client: ObjectGrants, object_id: str, want: Wanted, *, what: 
         )
 
     return status(want, change, applied=apply(run, change, what=what, write=write))
+
+
+def read(run: Run, read: Callable[[], Levels | None], *, what: str) -> Acl | None:
+    """The grants as the client reads them; None (the run says why) when refused or when there is no such API."""
+    try:
+        found = read()
+    except REFUSALS as exc:
+        run.refused(exc, context=f"{what} permissions")
+        return None
+    if found is None:
+        message = f"{what}: spec.permissions needs a Databricks Workspace (an MLflow server has no permissions API)"
+        run.problems.append(c.Verdict(False, c.UNSUPPORTED, message))
+        run.note(c.UNSUPPORTED, message, warning=True)
+        return None
+    return {p: level for (kind, name), level in found.items() if (p := Principal.parse(f"{kind}:{name}"))}
 
 
 def reported(outcome: Outcome, permissions: dict[str, Any] | None) -> Outcome:

@@ -177,12 +177,14 @@ ADOPTION_REQUIRED = reason(
 UNSUPPORTED = reason(
     "Unsupported",
     FAILING,
-    (*ON_DATABRICKS, "Experiment"),
+    (*ON_DATABRICKS, "Experiment", "MLModel"),
     "the kind needs a Databricks Workspace and `spec.workspaceRef` names an MLflow one",
     "refer to a Databricks Workspace",
     per_kind={
         "Experiment": "`spec.permissions` is set and `spec.workspaceRef` names an MLflow Workspace, which has no "
         "permissions API; the rest of the spec is applied",
+        "MLModel": "`spec.permissions` is set and `spec.workspaceRef` names an MLflow Workspace, whose registry has "
+        "no grants; the rest of the spec is applied",
     },
 )
 DELETE_FAILED = reason(

@@ -13,6 +13,7 @@ from typing import Any
 
 import pytest
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.catalog import PermissionsChange, Privilege
 from databricks.sdk.service.iam import AccessControlRequest, PermissionLevel
 from databricks.sdk.service.serving import EndpointCoreConfigInput, ServedEntityInput
 
@@ -317,3 +318,70 @@ def test_git_folder_permissions(
     kubectl.apply(folder)
     settled(kubectl, "gitfolder", "code", lambda s: s["permissions"]["managed"] == ["group:data-scientists"])
     assert ("servicePrincipal", SP) not in direct(w, "repos", repo_id)
+
+
+def uc_grants(w: WorkspaceClient, name: str) -> dict[str, set[str]]:
+    found = w.grants.get("FUNCTION", name).privilege_assignments or []
+    return {a.principal or "": {p.value for p in a.privileges or []} for a in found}
+
+
+def uc_model(name: str, registered: str, workspace: str, **spec: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": API,
+        "kind": "MLModel",
+        "metadata": {"name": name},
+        "spec": {"workspaceRef": {"name": workspace}, "registeredName": registered, "adopt": True, **spec},
+    }
+
+
+def test_model_grants_on_unity_catalog(
+    kubectl: Kubectl, databricks_workspace: str, emulator: Emulator, w: WorkspaceClient
+) -> None:
+    registered = f"main.{kubectl.namespace.replace('-', '_')}.scorer"
+    emulator.seed_model_version(registered, source="models:/m-1", run_id="r-1")
+    grants = [
+        {"group": "data-scientists", "privileges": ["EXECUTE"]},
+        {"servicePrincipal": SP, "privileges": ["EXECUTE", "APPLY_TAG"]},
+    ]
+    kubectl.apply(uc_model("scorer", registered, databricks_workspace, permissions=grants))
+    obj = settled(kubectl, "mlmodel", "scorer", lambda s: bool((s.get("permissions") or {}).get("managed")))
+    assert obj["status"]["permissions"]["managed"] == ["principal:6f1c2a9e-app-id", "principal:data-scientists"]
+    assert uc_grants(w, registered) == {"data-scientists": {"EXECUTE"}, SP: {"APPLY_TAG", "EXECUTE"}}
+
+    # By hand: MANAGE added to a managed principal, EXECUTE granted to another; the first is undone in one PATCH.
+    w.grants.update(
+        "FUNCTION",
+        registered,
+        changes=[
+            PermissionsChange(principal="data-scientists", add=[Privilege.MANAGE]),
+            PermissionsChange(principal=ANA, add=[Privilege.EXECUTE]),
+        ],
+    )
+    emulator.reset_counters()
+    wait_until(lambda: uc_grants(w, registered).get("data-scientists") == {"EXECUTE"}, timeout=4 * DRIFT_SECONDS)
+    assert uc_grants(w, registered)[ANA] == {"EXECUTE"}
+    assert (
+        emulator.counters()["calls"].get("PATCH /api/2.1/unity-catalog/permissions/{securable_type}/{full_name}") == 1
+    )
+
+    # The service principal removed from the spec loses its privileges; Ana's stay.
+    kubectl.apply(uc_model("scorer", registered, databricks_workspace, permissions=grants[:1]))
+    settled(kubectl, "mlmodel", "scorer", lambda s: s["permissions"]["managed"] == ["principal:data-scientists"])
+    assert uc_grants(w, registered) == {"data-scientists": {"EXECUTE"}, ANA: {"EXECUTE"}}
+
+    # An unknown principal is reported by name.
+    unknown = [*grants[:1], {"group": "no-such-team", "privileges": ["EXECUTE"]}]
+    kubectl.apply(uc_model("scorer", registered, databricks_workspace, permissions=unknown))
+    failing = kubectl.wait_condition("mlmodel", "scorer", status="False", timeout=30)
+    ready = next(c for c in failing["status"]["conditions"] if c["type"] == "Ready")
+    assert "Could not find principal with name no-such-team" in ready["message"], ready
+
+
+def test_model_grants_on_mlflow_are_unsupported(kubectl: Kubectl, workspace: str) -> None:
+    grants = [{"group": "data-scientists", "privileges": ["EXECUTE"]}]
+    model = uc_model("scorer", f"{kubectl.namespace}-scorer", workspace, permissions=grants)
+    model["spec"]["adopt"] = False
+    kubectl.apply(model)
+    failing = kubectl.wait_condition("mlmodel", "scorer", status="False", reason="Unsupported", timeout=30)
+    ready = next(c for c in failing["status"]["conditions"] if c["type"] == "Ready")
+    assert "spec.permissions needs a Databricks Workspace" in ready["message"], ready

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import time
 import urllib.parse
+from collections.abc import Sequence
 
 from mlflow.entities import LoggedModelStatus, Metric, RunStatus
 from mlflow.entities.model_registry import ModelVersion, ModelVersionTag, RegisteredModelTag
@@ -15,6 +16,8 @@ from controller.clients.mlflow import MlflowConnection, translated_errors
 from controller.kinds.mlmodel.gates import Evidence, latest_values
 from controller.kinds.mlmodel.observed import CopySource, ObservedModel, ObservedVersion, SourceRequest
 from controller.kinds.mlmodel.version_tags import FINGERPRINT_TAG
+from controller.reconciling.catalog_grants import GrantChange
+from controller.reconciling.permissions import Levels
 
 _PAGE = 200
 COPY_EXPERIMENT = "mlops-gitops-controller-copies"
@@ -164,6 +167,12 @@ class MlflowRegistry:
 
     def model_url(self, name: str) -> str:
         return f"{self._conn.tracking_uri}/#/models/{urllib.parse.quote(name, safe='')}"
+
+    def get_grants(self, name: str) -> Levels | None:
+        return None  # an MLflow registry has no grants (its auth app's permissions are not read; see the docs)
+
+    def update_grants(self, name: str, changes: Sequence[GrantChange]) -> None:
+        raise errors.Rejected("an MLflow registry has no grants")
 
     def evidence(self, name: str, version: ObservedVersion) -> Evidence:
         """The version's tags (as listed) and the metrics of its logged model and of its run.

@@ -32,7 +32,10 @@ def _registry_of(resource: Model, workspace: str) -> MlflowRegistry | UnityCatal
 
 def _reconcile(resource: Model, registry: mlmodel.Registry) -> Outcome:
     request = mlmodel.Request(
-        owner=resource.owner, spec_changed=resource.spec_changed, promotion=resource.status.promotion
+        owner=resource.owner,
+        spec_changed=resource.spec_changed,
+        promotion=resource.status.promotion,
+        managed_permissions=tuple(resource.status.permissions.managed if resource.status.permissions else ()),
     )
 
     def source(workspace: str) -> mlmodel.SourceRegistry:

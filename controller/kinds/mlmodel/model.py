@@ -6,7 +6,19 @@ from typing import Annotated, Literal
 
 from pydantic import Field
 
-from controller.api.common import CamelModel, ManagedSpec, ManagedStatus, ObjectRef, tag_key_rules, tag_value_rules
+from controller.api.common import (
+    MAX_PERMISSIONS,
+    PERMISSIONS_LIST_RULES,
+    CamelModel,
+    GrantEntry,
+    ManagedSpec,
+    ManagedStatus,
+    ObjectRef,
+    PermissionsMode,
+    PermissionsStatus,
+    tag_key_rules,
+    tag_value_rules,
+)
 from controller.api.crd import KindDefinition, PrinterColumn
 
 ALIAS_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
@@ -158,6 +170,15 @@ class PromotionPolicy(CamelModel):
     """Metric gates, judged on the target version's logged model, else its run."""
 
 
+class ModelGrant(GrantEntry):
+    """Unity Catalog privileges of one principal on the registered model."""
+
+    privileges: list[Literal["EXECUTE", "APPLY_TAG", "MANAGE", "ALL_PRIVILEGES"]] = Field(
+        min_length=1, max_length=4, json_schema_extra={"x-kubernetes-list-type": "set"}
+    )
+    """EXECUTE (load and serve its versions), APPLY_TAG (tag it), MANAGE (also its grants), ALL_PRIVILEGES."""
+
+
 class MLModelSpec(ManagedSpec):
     """The desired registered model."""
 
@@ -232,6 +253,17 @@ class MLModelSpec(ManagedSpec):
 
     adopt: bool = False
     """Take over a registered model that already exists and no other resource owns."""
+
+    permissions: list[ModelGrant] | None = Field(
+        default=None, max_length=MAX_PERMISSIONS, json_schema_extra=PERMISSIONS_LIST_RULES
+    )
+    """Unity Catalog grants on the model (Databricks Workspaces only; an MLflow one reports Unsupported). The
+    principals listed hold exactly these privileges; one removed from the list loses them; principals never
+    listed are left alone (see permissionsMode). The model's owner has its rights by ownership, not a grant."""
+
+    permissions_mode: PermissionsMode = "Listed"
+    """Listed: manage the grants of the principals permissions lists (and listed before). Authoritative: the
+    list is the model's whole set of grants; any other is revoked."""
 
 
 class VersionStatus(CamelModel):
@@ -313,6 +345,10 @@ class MLModelStatus(ManagedStatus):
 
     promotion: dict[str, PromotionStatus] = Field(default_factory=dict)
     """Per gated alias: its target version, the version it holds, and each gate's verdict."""
+
+    permissions: PermissionsStatus | None = None
+    """The principals whose grants spec.permissions manages (`principal:NAME`: Unity Catalog names a principal
+    by one string)."""
 
 
 DEFINITION = KindDefinition(

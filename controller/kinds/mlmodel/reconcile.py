@@ -24,7 +24,7 @@ from controller.kinds.mlmodel.run import SourceRegistry as SourceRegistry
 from controller.kinds.mlmodel.versions import FINGERPRINT_TAG as FINGERPRINT_TAG
 from controller.kinds.mlmodel.versions import HANDLE_TAG as HANDLE_TAG
 from controller.kinds.mlmodel.versions import sync_versions
-from controller.reconciling import ownership, policy
+from controller.reconciling import catalog_grants, ownership, permissions, policy
 from controller.reconciling.ownership import MANAGED_TAG
 from controller.reconciling.run import guarded
 from controller.status import conditions as c
@@ -53,7 +53,7 @@ def reconcile(
         observe_only=policy.observe_only(spec),
         wait_retry=WAIT_RETRY_SECONDS,
     )
-    return guarded(run, lambda: _reconcile(run))
+    return permissions.reported(guarded(run, lambda: _reconcile(run)), run.permissions)
 
 
 def delete(spec: MLModelSpec, *, connect: Callable[[], Registry], owner: str) -> str:
@@ -104,7 +104,22 @@ def _reconcile(run: ModelRun) -> Outcome:
     )
     aliases = _apply_aliases(run, model, managed, handles, versions, promotions)
     run.attempt(lambda: _record_managed(run, model, managed))
+    _sync_grants(run)
     return _outcome(run, versions, version_status, aliases, promotions)
+
+
+def _sync_grants(run: ModelRun) -> None:
+    """spec.permissions as Unity Catalog grants: one read, and one PATCH when they differ.
+
+    The controller needs no guard here: the model's owner (usually the controller) has its rights by ownership.
+    """
+    recorded = run.request.managed_permissions
+    if not permissions.wanted_at_all(run.spec.permissions, recorded):
+        return
+    mode = run.spec.permissions_mode
+    want = permissions.wanted(run.spec.permissions, mode=mode, recorded=recorded, controller=None, by_name=True)
+    what = f"registered model {run.name}"
+    run.permissions = catalog_grants.sync_grants(run, run.registry, run.name, want, what=what)
 
 
 def _create_model(run: ModelRun) -> ObservedModel:

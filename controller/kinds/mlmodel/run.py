@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import Any, Protocol
 
 from controller.kinds.mlmodel.gates import Evidence
 from controller.kinds.mlmodel.model import MLModelSpec, PromotionStatus
 from controller.kinds.mlmodel.observed import CopySource, ObservedModel, ObservedVersion, SourceRequest
+from controller.reconciling.catalog_grants import GrantChange
+from controller.reconciling.permissions import Levels
 from controller.reconciling.run import Run
 
 
@@ -34,14 +36,16 @@ class Registry(Protocol):
     def source_uri(self, source: SourceRequest) -> str: ...
     def model_url(self, name: str) -> str: ...
     def evidence(self, name: str, version: ObservedVersion) -> Evidence: ...
+    def get_grants(self, name: str) -> Levels | None: ...  # None: an MLflow registry, which has no grants
+    def update_grants(self, name: str, changes: Sequence[GrantChange]) -> None: ...
 
 
 # Which Registry methods only read and which write: `mlopsctl plan` passes reads through and records writes
 # instead of making them (a unit test fails when a method of the Protocol is in neither set).
-REGISTRY_READS = frozenset({"get_model", "list_versions", "source_uri", "model_url", "evidence"})
+REGISTRY_READS = frozenset({"get_model", "list_versions", "source_uri", "model_url", "evidence", "get_grants"})
 REGISTRY_WRITES = frozenset(
     {"create_model", "set_description", "set_tag", "delete_tag", "create_version", "tag_version", "set_alias"}
-    | {"delete_alias", "delete_model"}
+    | {"delete_alias", "delete_model", "update_grants"}
 )
 
 
@@ -73,6 +77,7 @@ class Request:
     owner: str  # "namespace/name" of the resource
     spec_changed: bool  # generation differs from the last reconciled one
     promotion: Mapping[str, PromotionStatus] = field(default_factory=dict)  # status.promotion as last written
+    managed_permissions: tuple[str, ...] = ()  # status.permissions.managed
 
 
 @dataclass(kw_only=True)
@@ -84,6 +89,7 @@ class ModelRun(Run):
     registry: Registry
     sources: Callable[[str], SourceRegistry] = no_sources
     """The registry of another Workspace, by name, for versions copied from it; raises SourceNotReady."""
+    permissions: dict[str, Any] | None = None  # status.permissions to write; None: not looked at
 
     @property
     def name(self) -> str:

@@ -10,15 +10,21 @@ model there also returns its aliases and comment, so one read observes the model
 from __future__ import annotations
 
 import urllib.parse
+from collections.abc import Sequence
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
+from databricks.sdk.service.catalog import PermissionsChange, Privilege
 from databricks.sdk.service.ml import Metric
 
 from controller.clients import errors
 from controller.clients.databricks import translated_errors
 from controller.kinds.mlmodel.gates import Evidence, latest_values
 from controller.kinds.mlmodel.observed import CopySource, ObservedModel, ObservedVersion, SourceRequest
+from controller.reconciling.catalog_grants import GrantChange
+from controller.reconciling.permissions import Levels
+
+MODEL_SECURABLE = "FUNCTION"  # the grants API's securable type for registered models (the SDK says so)
 
 _MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
 
@@ -180,6 +186,28 @@ class UnityCatalogRegistry:
             except errors.NotFound:
                 pass
         return Evidence(version.version, tags, model_metrics, run_metrics)
+
+    def get_grants(self, name: str) -> Levels | None:
+        """Each principal's privileges on the model, comma-joined (registered models are securable FUNCTION)."""
+        with translated_errors():
+            found = self._w.grants.get(MODEL_SECURABLE, name)
+        return {
+            ("principal", a.principal): ",".join(sorted(p.value for p in a.privileges or []))
+            for a in found.privilege_assignments or []
+            if a.principal and a.privileges
+        }
+
+    def update_grants(self, name: str, changes: Sequence[GrantChange]) -> None:
+        sent = [
+            PermissionsChange(
+                principal=c.principal,
+                add=[Privilege(p) for p in c.add] or None,
+                remove=[Privilege(p) for p in c.remove] or None,
+            )
+            for c in changes
+        ]
+        with translated_errors():
+            self._w.grants.update(MODEL_SECURABLE, name, changes=sent)
 
     def model_url(self, name: str) -> str:
         path = "/".join(urllib.parse.quote(part, safe="") for part in name.split("."))
