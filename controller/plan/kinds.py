@@ -80,6 +80,7 @@ def _on_databricks(make: Callable[[Any], Any]) -> Callable[[Connection], Any]:
 PLANNED: tuple[Planned, ...] = (
     Planned(WORKSPACE, ConnectionProbe, Connection.probe, PROBE_READS, PROBE_WRITES),
     Planned(MLMODEL, Registry, _registry, REGISTRY_READS, REGISTRY_WRITES, simulated.SimulatedRegistry),
+    Planned(GITFOLDER, Repos, _on_databricks(DatabricksRepos), REPOS_READS, REPOS_WRITES, simulated.SimulatedRepos),
     Planned(MLJOB, Jobs, _on_databricks(DatabricksJobs), JOBS_READS, JOBS_WRITES, simulated.SimulatedJobs),
     Planned(
         SERVINGENDPOINT,
@@ -100,7 +101,6 @@ PLANNED: tuple[Planned, ...] = (
     Planned(
         EXPERIMENT, Experiments, experiments_for, EXPERIMENTS_READS, EXPERIMENTS_WRITES, simulated.SimulatedExperiments
     ),
-    Planned(GITFOLDER, Repos, _on_databricks(DatabricksRepos), REPOS_READS, REPOS_WRITES, simulated.SimulatedRepos),
 )
 """Dependencies first: a Workspace before what lives in it, an MLModel and an MLJob before the endpoints that
 serve its aliases or run the job in a rollout's analysis, an endpoint before the monitor on its table."""
