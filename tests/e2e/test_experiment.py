@@ -222,3 +222,28 @@ def test_a_name_databricks_refuses_ends_in_status(kubectl: Kubectl, databricks_w
     message = next(c["message"] for c in ready["status"]["conditions"] if c["type"] == "Ready")
     assert "invalid experiment name 'fraud-training'" in message, message
     assert any(e["type"] == "Warning" and "absolute path" in e["message"] for e in kubectl.events("relative"))
+
+
+def test_steady_state_drift_checks_only_read_by_name(
+    kubectl: Kubectl, databricks_workspace: str, emulator: Emulator
+) -> None:
+    name = f"/Shared/{kubectl.namespace}/steady"
+    kubectl.apply(
+        {
+            "apiVersion": "mlops.gitops.dev/v1alpha1",
+            "kind": "Experiment",
+            "metadata": {"name": "steady"},
+            "spec": {"workspaceRef": {"name": databricks_workspace}, "name": name, "tags": {"team": "risk"}},
+        }
+    )
+    kubectl.wait_condition("experiment", "steady")
+    emulator.reset_counters()
+
+    def observed_at() -> str:
+        return str(kubectl.get("experiment", "steady")["status"]["lastObservedAt"])
+
+    for _ in range(2):  # two drift checks (the Workspace's driftInterval is 3 s)
+        before = observed_at()
+        wait_until(lambda before=before: observed_at() != before, timeout=20, what="another drift check")
+    calls = emulator.counters("/api/2.0/mlflow/experiments")["calls"]
+    assert set(calls) == {"GET /api/2.0/mlflow/experiments/get-by-name"}, calls
