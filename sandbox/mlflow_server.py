@@ -28,7 +28,16 @@ class MlflowServerError(RuntimeError):
 class MlflowServer:
     """`mlflow server` in its own process group; a context manager."""
 
-    def __init__(self, *, port: int = 0, work_dir: Path | None = None, startup_timeout: float = 90.0) -> None:
+    def __init__(
+        self,
+        *,
+        port: int = 0,
+        work_dir: Path | None = None,
+        startup_timeout: float = 90.0,
+        proxied_artifacts: bool = False,
+    ) -> None:
+        """`proxied_artifacts`: clients read and write artifacts through the server (mlflow-artifacts: URIs), as
+        with a remote server whose store they cannot reach; otherwise they use its local artifact folder directly."""
         self.port = port or free_loopback_ports(1)[0]
         self.url = f"http://127.0.0.1:{self.port}"
         self._remove_work_dir = work_dir is None
@@ -37,6 +46,7 @@ class MlflowServer:
         self.log_path = self.work_dir / "mlflow.log"
         self.startup_timeout = startup_timeout
         self._process: subprocess.Popen[bytes] | None = None
+        self.proxied_artifacts = proxied_artifacts
 
     def __enter__(self) -> Self:
         return self.start()
@@ -53,8 +63,11 @@ class MlflowServer:
             "server",
             "--backend-store-uri",
             f"sqlite:///{self.work_dir / 'mlflow.db'}",
-            "--default-artifact-root",
-            str(self.work_dir / "artifacts"),
+            *(
+                ("--artifacts-destination", str(self.work_dir / "artifacts"))
+                if self.proxied_artifacts
+                else ("--default-artifact-root", str(self.work_dir / "artifacts"))
+            ),
             "--host",
             "127.0.0.1",
             "--port",
