@@ -22,7 +22,7 @@ from controller.plan.credentials import Credentials
 from controller.plan.kinds import BY_PLURAL, PLANNED, NeedsDatabricks, Planned
 from controller.plan.manifests import Declared
 from controller.plan.recording import Recorder
-from controller.plan.result import ADOPT, DELETE, ERROR, NOTHING, UPDATE, ResourcePlan, Said
+from controller.plan.result import ADOPT, DELETE, ERROR, NOTHING, UPDATE, ResourcePlan, Said, event
 from controller.reconciling import errors as reactions
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
@@ -132,7 +132,7 @@ class Planner:
         except errors.ExternalError as exc:
             return dataclasses.replace(plan, action=ERROR, error=Said(c.DELETE_FAILED, str(exc)))
         writes = tuple(call.describe() for recorder in recorders for call in recorder.calls)
-        note = Said("Pruned", f"not in the manifests: {done}")
+        note = event("Pruned", f"not in the manifests: {done}")
         return dataclasses.replace(plan, action=DELETE if writes else NOTHING, writes=writes, notes=(note,))
 
     def _meta(

@@ -30,6 +30,11 @@ class Said:
         return {"reason": self.reason, "message": self.message}
 
 
+def event(reason: str, message: str) -> Said:
+    """What the plan says of its own, worded as an Event would be (its reason is not a condition reason)."""
+    return Said(reason, message)
+
+
 @dataclass(frozen=True)
 class ResourcePlan:
     """What applying the manifests would make the controller do for one resource."""
