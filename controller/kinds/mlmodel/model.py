@@ -282,7 +282,7 @@ class VersionStatus(CamelModel):
     message: str = ""
     """Why registering failed, with the registry's message."""
 
-    copied_from: str = ""
+    copied_from: str | None = None
     """For a version copied from another registry: the source model, version and registry it was copied from."""
 
 
