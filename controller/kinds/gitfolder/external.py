@@ -45,9 +45,10 @@ class DatabricksRepos:
             return None
 
     def at_path(self, path: str) -> ObservedRepo | None:
-        """The Git folder at exactly this path (the list is by prefix)."""
+        """The Git folder at exactly this path (the list is by prefix), whether or not it is answered with the
+        `/Workspace` prefix that workspace paths may be written with."""
         with translated_errors():
-            found = [r for r in self._w.repos.list(path_prefix=path) if r.path == path]
+            found = [r for r in self._w.repos.list(path_prefix=path) if _bare(r.path or "") == _bare(path)]
         return _repo(found[0]) if found else None
 
     def create(self, *, url: str, provider: str, path: str, patterns: list[str] | None) -> ObservedRepo:
@@ -87,6 +88,10 @@ class DatabricksRepos:
 
     def page_url(self, repo_id: int) -> str:
         return f"{(self._w.config.host or '').rstrip('/')}/browse/folders/{repo_id}"
+
+
+def _bare(path: str) -> str:
+    return path.removeprefix("/Workspace") if path.startswith("/Workspace/") else path
 
 
 def _repo(repo: GetRepoResponse | RepoInfo) -> ObservedRepo:
