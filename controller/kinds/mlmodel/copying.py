@@ -8,9 +8,10 @@ from __future__ import annotations
 
 import hashlib
 
-from controller.kinds.mlmodel.model import ModelVersionSource, VersionSpec
+from controller.kinds.mlmodel.model import VersionSpec
 from controller.kinds.mlmodel.observed import ObservedVersion, SourceRequest
 from controller.kinds.mlmodel.run import ModelRun, SourceNotReady, SourceRegistry
+from controller.kinds.mlmodel.sources import ModelVersionSource
 from controller.kinds.mlmodel.version_tags import (
     FINGERPRINT_TAG,
     HANDLE_TAG,
