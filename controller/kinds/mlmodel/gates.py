@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
+from controller.kinds.mlmodel.deployment_job import ENDED, SUCCEEDED, DeploymentRun
 from controller.kinds.mlmodel.model import MetricGate, PromotionPolicy
 
 
@@ -23,6 +24,8 @@ class Evidence:
     """Its MLflow 3 logged model's metrics (latest value per key)."""
     run_metrics: Mapping[str, float]
     """Its source run's metrics (latest value per key)."""
+    deployment_run: DeploymentRun | None = None
+    """The registered model's deployment job run for it (Unity Catalog only)."""
 
     def metric(self, name: str) -> tuple[float, str] | None:
         """The value and where it came from. The logged model's wins: it was measured on this very model,
@@ -49,6 +52,8 @@ def judge(policy: PromotionPolicy, target: Evidence, current: Evidence | None) -
     """Every gate of the policy on the target version; `current` is the version the alias holds now (or None)."""
     results = [_tag(key, value, target) for key, value in sorted(policy.require_tags.items())]
     results += [_metric(gate, target, current) for gate in policy.metrics]
+    if policy.require_deployment_job:
+        results.append(_deployment_job(target))
     return results
 
 
@@ -119,6 +124,23 @@ def _not_worse(gate: MetricGate, target: Evidence, current: Evidence | None) -> 
     verdict = "is as good as" if passed else f"is worse{margin} than"
     message = f"{gate.name} {_number(value)} {verdict} version {current.version}'s {_number(base)} (needs {required})"
     return GateResult(name, passed, _number(value), required, message)
+
+
+def _deployment_job(target: Evidence) -> GateResult:
+    gate = "deployment job"
+    run = target.deployment_run
+    if run is None or not run.run_id:
+        message = f"version {target.version} has no deployment job run (the registered model needs a deployment job)"
+        return GateResult(gate, False, "", SUCCEEDED, message)
+    state = run.run_state
+    if state == SUCCEEDED:
+        return GateResult(gate, True, state, SUCCEEDED, f"deployment job run {run.run_id} succeeded")
+    if state in ENDED:
+        message = f"version {target.version}'s deployment job run {run.run_id} ended {state}"
+        return GateResult(gate, False, state, SUCCEEDED, message)
+    at_task = f" at task {run.current_task}" if run.current_task else ""
+    message = f"version {target.version}'s deployment job run {run.run_id} has not finished ({state}{at_task})"
+    return GateResult(gate, False, state, SUCCEEDED, message)
 
 
 def _missing(name: str, required: str, target: Evidence, metric: str) -> GateResult:

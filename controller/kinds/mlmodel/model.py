@@ -98,6 +98,9 @@ class PromotionPolicy(CamelModel):
     metrics: list[MetricGate] = Field(default_factory=list, max_length=20)
     """Metric gates, judged on the target version's logged model, else its run."""
 
+    require_deployment_job: bool = False
+    """Unity Catalog: the registered model's deployment job run for the target version must have SUCCEEDED."""
+
 
 class ModelGrant(GrantEntry):
     """Unity Catalog privileges of one principal on the registered model."""

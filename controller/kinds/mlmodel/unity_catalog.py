@@ -19,6 +19,7 @@ from databricks.sdk.service.ml import Metric
 
 from controller.clients import errors
 from controller.clients.databricks import translated_errors
+from controller.kinds.mlmodel import deployment_job
 from controller.kinds.mlmodel.gates import Evidence, latest_values
 from controller.kinds.mlmodel.observed import CopySource, ObservedModel, ObservedVersion, SourceRequest
 from controller.reconciling.catalog_grants import GrantChange
@@ -185,7 +186,8 @@ class UnityCatalogRegistry:
                 run_metrics = _latest(run.data.metrics if run and run.data else None)
             except errors.NotFound:
                 pass
-        return Evidence(version.version, tags, model_metrics, run_metrics)
+        deployment_run = deployment_job.parse(found.get("deployment_job_state"))
+        return Evidence(version.version, tags, model_metrics, run_metrics, deployment_run)
 
     def get_grants(self, name: str) -> Levels | None:
         """Each principal's privileges on the model, comma-joined (registered models are securable FUNCTION)."""
