@@ -111,13 +111,14 @@ WAITING_FOR_MODEL_VERSION = reason(
 WAITING_FOR_DEPENDENCY = reason(
     "WaitingForDependency",
     NOT_READY,
-    ("ServingEndpoint", "ModelMonitor", "MLJob"),
+    ("ServingEndpoint", "ModelMonitor", "MLJob", "MLModel"),
     "a resource this one refers to (an MLModel, a ServingEndpoint, a GitFolder) does not exist or is not Ready, "
     "or the monitor's output schema does not exist; woken when it changes",
     "create or fix the resource named in the message",
     per_kind={
         "ServingEndpoint": "the MLModel in a `modelRef` does not exist in this namespace or is not Ready",
         "ModelMonitor": "the ServingEndpoint in `endpointRef` does not exist, or the output schema does not exist",
+        "MLModel": "the MLJob in `deploymentJobRef` does not exist in this namespace or has no job yet",
         "MLJob": "a GitFolder in a task's `git_folder_ref` does not exist in this namespace or is not Ready",
     },
 )

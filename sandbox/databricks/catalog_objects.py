@@ -110,6 +110,7 @@ class Model:
     aliases: dict[str, int] = dataclasses.field(default_factory=dict)
     tags: dict[str, str] = dataclasses.field(default_factory=dict)
     next_version: int = 1
+    deployment_job_id: str | None = None  # MLflow 3's deployment job, run for each new version
 
     @property
     def parts(self) -> list[str]:

@@ -10,15 +10,22 @@ from collections.abc import Callable
 from typing import Any
 
 from sandbox.databricks.catalog_objects import Model, Version
+from sandbox.databricks.deployment_jobs import DeploymentJobs
 from sandbox.databricks.state import ApiError, Json, Request, Route, not_found, require
 
 
 class MlflowUnityCatalog:
     """REST handlers of the MLflow-on-UC subset, given the catalog's model and version lookups."""
 
-    def __init__(self, model: Callable[[str], Model], version: Callable[[str, Any], tuple[Model, Version]]) -> None:
+    def __init__(
+        self,
+        model: Callable[[str], Model],
+        version: Callable[[str, Any], tuple[Model, Version]],
+        deployment_jobs: Callable[[], DeploymentJobs | None] = lambda: None,
+    ) -> None:
         self._model = model
         self._version = version
+        self._deployment_jobs = deployment_jobs
 
     def get_model(self, req: Request) -> Json:
         model = self._model(_arg(req, "name"))
@@ -32,7 +39,23 @@ class MlflowUnityCatalog:
         }
         if model.comment is not None:
             out["description"] = model.comment
+        if model.deployment_job_id:
+            out["deployment_job_id"] = model.deployment_job_id
         return {"registered_model": out}
+
+    def update_model(self, req: Request) -> Json:
+        """MLflow's update: the description and the deployment job ("" removes it); answers the updated model."""
+        model = self._model(require(req.body, "name"))
+        description = req.body.get("description")
+        if description is not None:
+            model.comment = str(description)
+        job_id = req.body.get("deployment_job_id")
+        if job_id is not None:
+            jobs = self._deployment_jobs()
+            if job_id != "" and jobs is not None:
+                jobs.check(str(job_id))
+            model.deployment_job_id = str(job_id) or None
+        return self.get_model(req)
 
     def get_version(self, req: Request) -> Json:
         model, v = self._version(_arg(req, "name"), _arg(req, "version"))
@@ -51,6 +74,10 @@ class MlflowUnityCatalog:
             out["run_id"] = v.run_id
         if v.comment is not None:
             out["description"] = v.comment
+        jobs = self._deployment_jobs()
+        deployment = jobs.state(model, v) if jobs is not None else None
+        if deployment is not None:
+            out["deployment_job_state"] = deployment
         return {"model_version": out}
 
     def set_model_tag(self, req: Request) -> Json:
@@ -84,6 +111,7 @@ class MlflowUnityCatalog:
         return [
             Route("GET", f"{ml}/registered-models/get", self.get_model),
             Route("GET", f"{ml}/model-versions/get", self.get_version),
+            Route("PATCH", f"{ml}/registered-models/update", self.update_model),
             Route("POST", f"{ml}/registered-models/set-tag", self.set_model_tag),
             Route("DELETE", f"{ml}/registered-models/delete-tag", self.delete_model_tag),
             Route("POST", f"{ml}/model-versions/set-tag", self.set_version_tag),

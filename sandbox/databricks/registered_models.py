@@ -11,6 +11,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from sandbox.databricks.catalog_objects import IDENT, VERSION_STATUSES, Model, Schema, Version, split_name
+from sandbox.databricks.deployment_jobs import DeploymentJobs
 from sandbox.databricks.mlflow_uc import MlflowUnityCatalog
 from sandbox.databricks.state import (
     Clock,
@@ -36,6 +37,7 @@ class RegisteredModels:
         self._schemas = schemas
         self._seed_schema = seed_schema
         self.models: dict[str, Model] = {}
+        self.deployment_jobs: DeploymentJobs | None = None  # set once the workspace's jobs exist
 
     def seed_version(
         self,
@@ -71,6 +73,8 @@ class RegisteredModels:
         )
         model.versions[version.version] = version
         model.next_version += 1
+        if self.deployment_jobs is not None:
+            self.deployment_jobs.registered(model, version)
         return model.version_info(version, include_aliases=True)
 
     def set_version_status(self, full_name: str, version: int, status: str) -> Json:
@@ -80,6 +84,8 @@ class RegisteredModels:
         model, v = self._version(full_name, version)
         v.status = status
         v.updated_at = self._clock.now_ms()
+        if self.deployment_jobs is not None:
+            self.deployment_jobs.registered(model, v)
         return model.version_info(v, include_aliases=True)
 
     def version_problem(self, entity_name: str, entity_version: str | None) -> str | None:
@@ -284,7 +290,7 @@ class RegisteredModels:
             Route("GET", f"{base}/{{full_name}}/versions/{{version}}", self.get_version),
             Route("PATCH", f"{base}/{{full_name}}/versions/{{version}}", self.update_version),
             Route("DELETE", f"{base}/{{full_name}}/versions/{{version}}", self.delete_version),
-            *MlflowUnityCatalog(self._model, self._version).routes(),
+            *MlflowUnityCatalog(self._model, self._version, lambda: self.deployment_jobs).routes(),
         ]
 
 

@@ -20,6 +20,7 @@ from sandbox.databricks.admin import ADMIN, admin_routes
 from sandbox.databricks.auth import Auth
 from sandbox.databricks.catalog import Catalog
 from sandbox.databricks.control import DROP, HANG, Controls, Fault
+from sandbox.databricks.deployment_jobs import DeploymentJobs
 from sandbox.databricks.grants import Grants
 from sandbox.databricks.jobs import Jobs
 from sandbox.databricks.monitors import Monitors
@@ -90,6 +91,7 @@ class Emulator:
         self.catalog = Catalog(self.clock)
         self.serving = Serving(self.clock, self.timings, self.catalog)
         self.jobs = Jobs(self.clock, self.timings)
+        self.catalog.registry.deployment_jobs = DeploymentJobs(self.jobs)
         self.monitors = Monitors(self.clock, self.timings, self.catalog)
         self.tracking = Tracking(self.clock)
         self.repos = Repos()

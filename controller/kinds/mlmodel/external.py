@@ -28,6 +28,7 @@ class MlflowRegistry:
     """Implements the reconcile's `Registry` protocol against an MLflow server."""
 
     creates_versions = True
+    deployment_jobs = False
 
     def __init__(self, connection: MlflowConnection) -> None:
         self._conn = connection
@@ -173,6 +174,9 @@ class MlflowRegistry:
 
     def update_grants(self, name: str, changes: Sequence[GrantChange]) -> None:
         raise errors.Rejected("an MLflow registry has no grants")
+
+    def set_deployment_job(self, name: str, job_id: str) -> None:
+        raise errors.Rejected("an MLflow registry has no deployment jobs")
 
     def evidence(self, name: str, version: ObservedVersion) -> Evidence:
         """The version's tags (as listed) and the metrics of its logged model and of its run.

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 
+from controller.kinds.mljob.published import MLJOB
 from controller.kinds.mlmodel import reconcile as mlmodel
 from controller.kinds.mlmodel.external import MlflowRegistry
 from controller.kinds.mlmodel.model import DEFINITION, MLModelSpec, MLModelStatus
@@ -36,6 +37,8 @@ def _reconcile(resource: Model, registry: mlmodel.Registry) -> Outcome:
         spec_changed=resource.spec_changed,
         promotion=resource.status.promotion,
         managed_permissions=tuple(resource.status.permissions.managed if resource.status.permissions else ()),
+        deployment_job_id=_deployment_job_id(resource),
+        deployment_job_set=resource.status.deployment_job_id,
     )
 
     def source(workspace: str) -> mlmodel.SourceRegistry:
@@ -47,10 +50,19 @@ def _reconcile(resource: Model, registry: mlmodel.Registry) -> Outcome:
     return mlmodel.reconcile(resource.spec, registry=registry, request=request, sources=source)
 
 
+def _deployment_job_id(resource: Model) -> int | None:
+    """The job id of spec.deploymentJobRef's MLJob, once it has one."""
+    ref = resource.spec.deployment_job_ref
+    view = resource.find(MLJOB, ref.name) if ref else None
+    return view.job_id if view else None
+
+
 def _follows(resource: Model) -> Iterable[Ref]:
-    """Its Workspace and every Workspace a version is copied from (a copy waits for it to connect)."""
+    """Its Workspace, every Workspace a version is copied from (a copy waits for it to connect), its deployment job."""
     copied = {v.source.from_model.workspace_ref.name for v in resource.spec.versions if v.source.from_model}
-    return (*lookup.follows(resource), *(("workspaces", name) for name in sorted(copied)))
+    job = resource.spec.deployment_job_ref
+    jobs = (("mljobs", job.name),) if job else ()
+    return (*lookup.follows(resource), *(("workspaces", name) for name in sorted(copied)), *jobs)
 
 
 def _delete(resource: Model, connect: Callable[[], mlmodel.Registry]) -> str:

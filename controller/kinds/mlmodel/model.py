@@ -13,6 +13,7 @@ from controller.api.common import (
     GrantEntry,
     ManagedSpec,
     ManagedStatus,
+    ObjectRef,
     PermissionsMode,
     PermissionsStatus,
     tag_key_rules,
@@ -183,6 +184,9 @@ class MLModelSpec(ManagedSpec):
     """Alias name to the gates a version must pass before that alias is moved to it. A version that fails
     leaves the alias where it is (Ready=False, PromotionBlocked) and is judged again at every drift check."""
 
+    deployment_job_ref: ObjectRef | None = None
+    """Unity Catalog: the MLJob run for each new version as the model's deployment job (removing it clears it)."""
+
     adopt: bool = False
     """Take over a registered model that already exists and no other resource owns."""
 
@@ -277,6 +281,9 @@ class MLModelStatus(ManagedStatus):
 
     promotion: dict[str, PromotionStatus] = Field(default_factory=dict)
     """Per gated alias: its target version, the version it holds, and each gate's verdict."""
+
+    deployment_job_id: str | None = None
+    """The deployment job this resource set on the registered model."""
 
     permissions: PermissionsStatus | None = None
     """The principals whose grants spec.permissions manages (`principal:NAME`: Unity Catalog names a principal

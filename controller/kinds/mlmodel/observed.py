@@ -13,6 +13,7 @@ class ObservedModel:
     description: str
     tags: dict[str, str]
     aliases: dict[str, int]
+    deployment_job_id: str | None = None  # Unity Catalog: MLflow 3's deployment job
 
 
 @dataclass(frozen=True)

@@ -9,10 +9,12 @@ replica never leads to a duplicate or a wrongful removal.
 
 from __future__ import annotations
 
+import dataclasses
 import functools
 from collections.abc import Callable
 
 from controller.kinds.mlmodel import promotion
+from controller.kinds.mlmodel.deployment_job_sync import sync_deployment_job
 from controller.kinds.mlmodel.model import MLModelSpec
 from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion
 from controller.kinds.mlmodel.promotion import Promotions
@@ -92,6 +94,7 @@ def _reconcile(run: ModelRun) -> Outcome:
     managed = ownership.read_managed(model.tags, "tags", "aliases")
     run.attempt(lambda: _sync_description(run, model))
     run.attempt(lambda: _sync_tags(run, model, managed))
+    deployment_job = sync_deployment_job(run, model)
     versions = run.registry.list_versions(run.name)
     version_status, handles = sync_versions(run, versions)
     promotions = Promotions(
@@ -105,7 +108,8 @@ def _reconcile(run: ModelRun) -> Outcome:
     aliases = _apply_aliases(run, model, managed, handles, versions, promotions)
     run.attempt(lambda: _record_managed(run, model, managed))
     _sync_grants(run)
-    return _outcome(run, versions, version_status, aliases, promotions)
+    outcome = _outcome(run, versions, version_status, aliases, promotions)
+    return dataclasses.replace(outcome, observed={**outcome.observed, "deploymentJobId": deployment_job})
 
 
 def _sync_grants(run: ModelRun) -> None:

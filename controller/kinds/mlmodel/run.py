@@ -39,13 +39,18 @@ class Registry(Protocol):
     def get_grants(self, name: str) -> Levels | None: ...  # None: an MLflow registry, which has no grants
     def update_grants(self, name: str, changes: Sequence[GrantChange]) -> None: ...
 
+    deployment_jobs: bool
+    """Whether the registry runs a deployment job for each new version (Unity Catalog, with MLflow 3)."""
+
+    def set_deployment_job(self, name: str, job_id: str) -> None: ...  # "" removes it
+
 
 # Which Registry methods only read and which write: `mlopsctl plan` passes reads through and records writes
 # instead of making them (a unit test fails when a method of the Protocol is in neither set).
 REGISTRY_READS = frozenset({"get_model", "list_versions", "source_uri", "model_url", "evidence", "get_grants"})
 REGISTRY_WRITES = frozenset(
     {"create_model", "set_description", "set_tag", "delete_tag", "create_version", "tag_version", "set_alias"}
-    | {"delete_alias", "delete_model", "update_grants"}
+    | {"delete_alias", "delete_model", "update_grants", "set_deployment_job"}
 )
 
 
@@ -78,6 +83,8 @@ class Request:
     spec_changed: bool  # generation differs from the last reconciled one
     promotion: Mapping[str, PromotionStatus] = field(default_factory=dict)  # status.promotion as last written
     managed_permissions: tuple[str, ...] = ()  # status.permissions.managed
+    deployment_job_id: int | None = None  # the job id of spec.deploymentJobRef's MLJob; None until it has one
+    deployment_job_set: str | None = None  # status.deploymentJobId: the job this resource set earlier
 
 
 @dataclass(kw_only=True)

@@ -34,6 +34,7 @@ class UnityCatalogRegistry:
     """Implements the reconcile's `Registry` protocol against Unity Catalog."""
 
     creates_versions = False
+    deployment_jobs = True
 
     def __init__(self, client: WorkspaceClient) -> None:
         self._w = client
@@ -50,7 +51,15 @@ class UnityCatalogRegistry:
             description=str(model.get("description") or ""),
             tags={t["key"]: t.get("value", "") for t in model.get("tags") or []},
             aliases={a["alias"]: int(a["version"]) for a in model.get("aliases") or []},
+            deployment_job_id=model.get("deployment_job_id") or None,
         )
+
+    def set_deployment_job(self, name: str, job_id: str) -> None:
+        """MLflow's update of the registered model on Unity Catalog (the SDK's has no deployment job field)."""
+        with translated_errors():
+            self._w.api_client.do(
+                "PATCH", f"{_MLFLOW_UC}/registered-models/update", body={"name": name, "deployment_job_id": job_id}
+            )
 
     def list_models(self) -> list[ObservedModel]:
         """Every registered model the credentials can see, each read as `get_model` reads it (tags and aliases
