@@ -119,6 +119,7 @@ ROUTES: dict[str, Contract] = {
     # The SDK has no call here; MLflow's Unity Catalog registry client reads these with its protobuf messages.
     f"GET {_ML}/registered-models/get": uc.GetRegisteredModelResponse,
     f"GET {_ML}/model-versions/get": uc.GetModelVersionResponse,
+    f"PATCH {_ML}/registered-models/update": uc.UpdateRegisteredModelResponse,
     f"POST {_ML}/registered-models/set-tag": uc.SetRegisteredModelTagResponse,
     f"DELETE {_ML}/registered-models/delete-tag": uc.DeleteRegisteredModelTagResponse,
     f"POST {_ML}/model-versions/set-tag": uc.SetModelVersionTagResponse,
