@@ -4,8 +4,9 @@
   is out of bounds, is inconclusive when none fails but a value is missing (no traffic: never a pass), and
   passes otherwise. The first is taken when the step starts, then one every interval; a late look takes one
   measurement, it never catches up.
-- A job check runs its MLJob once per step (an idempotency token per endpoint, version, step and retry, so a
-  restart never starts a second run) and passes when the run ends in SUCCESS.
+- A job check runs its MLJob once per step (an idempotency token per endpoint, version, rollout start, step and
+  retry, so a restart never starts a second run and a rollout started again never reuses an old one) and passes
+  when the run ends in SUCCESS.
 - The analysis fails as soon as more than failureLimit measurements failed or a job run ended otherwise;
   it is inconclusive (the rollout pauses) when more than inconclusiveLimit measurements had no data; it
   passes once `count` measurements were conclusive and every job run succeeded.
@@ -79,7 +80,8 @@ def analyse(policy: Analysis, rec: RolloutStatus, now: float, probe: Probe, *, s
     runs = dict(a.job_run_ids)
     for check in job_checks:
         if check.name not in runs:
-            run_id = probe.start_job(check, f"v{rec.canary_version}/step{rec.step}/{rec.last_action}/{check.name}")
+            key = f"v{rec.canary_version}/{rec.started_at}/step{rec.step}/{rec.last_action}/{check.name}"
+            run_id = probe.start_job(check, key)
             if run_id is None:
                 latest[check.name] = Measurement(metric=check.name, limit=SUCCESS)
                 continue

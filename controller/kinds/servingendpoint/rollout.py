@@ -111,6 +111,7 @@ def _start(i: Inputs, d: Decision, *, stable: int, why: str) -> None:
         canary_entity=canary,
         steps=len(i.policy.steps),
         last_action=i.action or (i.recorded.last_action if i.recorded else None),
+        started_at=_stamp(i.now),
     )
     d.notes.append(Note("RolloutStarted", f"rolling {i.entity} out from version {stable} to {i.wanted} ({why})"))
 

@@ -251,3 +251,6 @@ class RolloutStatus(CamelModel):
 
     generation: int | None = None
     """The spec generation an abort happened at: the version is not tried again until the spec changes (or retry)."""
+
+    started_at: str | None = None
+    """When this rollout started (RFC 3339): a job check's run belongs to one rollout, never to an earlier one."""
