@@ -6,12 +6,16 @@ answered in MLflow's JSON shapes over the same Unity Catalog state.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any
 
 from sandbox.databricks.catalog_objects import Model, Version
 from sandbox.databricks.deployment_jobs import DeploymentJobs
-from sandbox.databricks.state import ApiError, Json, Request, Route, not_found, require
+from sandbox.databricks.state import ApiError, Json, Request, Route, int_param, not_found, page, require
+
+_FILTER = re.compile(r"\s*name\s*=\s*['\"]([^'\"]+)['\"]\s*")
+_MAX_RESULTS = 10000  # MLflow's client asks for 10000 by default
 
 
 class MlflowUnityCatalog:
@@ -59,6 +63,26 @@ class MlflowUnityCatalog:
 
     def get_version(self, req: Request) -> Json:
         model, v = self._version(_arg(req, "name"), _arg(req, "version"))
+        return {"model_version": self._version_view(model, v)}
+
+    def search_versions(self, req: Request) -> Json:
+        """MLflow's search of one model's versions: the filter is `name = '<full name>'` (or `run_id = '...'`,
+        which the emulator does not answer); newest first, paged."""
+        found = _FILTER.fullmatch(req.arg("filter") or "")
+        if found is None:
+            raise ApiError(400, "INVALID_PARAMETER_VALUE", "Filter must be of the form name = '<model name>'.")
+        model = self._model(found.group(1))
+        size = int_param(req.arg("max_results") or str(_MAX_RESULTS), "max_results")
+        if not 0 < size <= _MAX_RESULTS:
+            raise ApiError(400, "INVALID_PARAMETER_VALUE", f"max_results must be between 1 and {_MAX_RESULTS}.")
+        views = [self._version_view(model, v) for v in sorted(model.versions.values(), key=lambda v: -v.version)]
+        items, token = page(views, req.arg("page_token"), size)
+        out: Json = {"model_versions": items} if items else {}
+        if token:
+            out["next_page_token"] = token
+        return out
+
+    def _version_view(self, model: Model, v: Version) -> Json:
         out: Json = {
             "name": model.full_name,
             "version": str(v.version),
@@ -67,9 +91,10 @@ class MlflowUnityCatalog:
             "user_id": v.created_by,
             "source": v.source,
             "status": v.status,
-            "tags": [{"key": k, "value": val} for k, val in sorted(v.tags.items())],
-            "aliases": [{"alias": a, "version": str(n)} for a, n in sorted(model.aliases.items()) if n == v.version],
         }
+        _listed(out, "tags", [{"key": k, "value": val} for k, val in sorted(v.tags.items())])
+        held = [{"alias": a, "version": str(n)} for a, n in sorted(model.aliases.items()) if n == v.version]
+        _listed(out, "aliases", held)
         if v.run_id is not None:
             out["run_id"] = v.run_id
         if v.comment is not None:
@@ -78,7 +103,7 @@ class MlflowUnityCatalog:
         deployment = jobs.state(model, v) if jobs is not None else None
         if deployment is not None:
             out["deployment_job_state"] = deployment
-        return {"model_version": out}
+        return out
 
     def set_model_tag(self, req: Request) -> Json:
         model = self._model(require(req.body, "name"))
@@ -111,12 +136,19 @@ class MlflowUnityCatalog:
         return [
             Route("GET", f"{ml}/registered-models/get", self.get_model),
             Route("GET", f"{ml}/model-versions/get", self.get_version),
+            Route("GET", f"{ml}/model-versions/search", self.search_versions),
             Route("PATCH", f"{ml}/registered-models/update", self.update_model),
             Route("POST", f"{ml}/registered-models/set-tag", self.set_model_tag),
             Route("DELETE", f"{ml}/registered-models/delete-tag", self.delete_model_tag),
             Route("POST", f"{ml}/model-versions/set-tag", self.set_version_tag),
             Route("DELETE", f"{ml}/model-versions/delete-tag", self.delete_version_tag),
         ]
+
+
+def _listed(out: Json, key: str, items: list[Json]) -> None:
+    """proto3 JSON, as MLflow-on-UC answers, leaves an empty repeated field out."""
+    if items:
+        out[key] = items
 
 
 def _arg(req: Request, name: str) -> str:

@@ -103,6 +103,9 @@ def test_a_trained_version_runs_the_deployment_job_and_the_gate_waits_for_its_su
     message = kubectl.condition("mlmodel", "fraud", "Ready")["message"]
     assert f"version {v2}'s deployment job run {runs[0].run_id} has not finished" in message
     assert f"version {v1} has no deployment job run" in message
+    [running] = obj["status"]["deploymentRuns"]
+    assert (running["version"], running["jobId"], running["runId"]) == (v2, job_id, str(runs[0].run_id))
+    assert running["runState"] in ("PENDING", "RUNNING")
     champion = obj["status"]["promotion"]["champion"]
     assert champion["state"] == "Blocked"
     assert champion["gates"][0]["measured"] in ("PENDING", "RUNNING")
@@ -118,7 +121,9 @@ def test_a_trained_version_runs_the_deployment_job_and_the_gate_waits_for_its_su
     entry = kubectl.get("mlmodel", "fraud")["status"]["promotion"]["champion"]
     assert entry["state"] == "Promoted"
     assert [(g["gate"], g["passed"], g["measured"]) for g in entry["gates"]] == [("deployment job", True, "SUCCEEDED")]
-    assert kubectl.get("mlmodel", "fraud")["status"]["promotion"]["baseline"]["state"] == "Blocked"
+    status = kubectl.get("mlmodel", "fraud")["status"]
+    assert status["promotion"]["baseline"]["state"] == "Blocked"
+    assert [(r["version"], r["runState"]) for r in status["deploymentRuns"]] == [(v2, "SUCCEEDED")]
 
     # Removing the ref clears the model's deployment job.
     kubectl.apply({**MODEL, "spec": {k: v for k, v in spec.items() if k != "deploymentJobRef"}})

@@ -20,6 +20,7 @@ from controller.api.common import (
     tag_value_rules,
 )
 from controller.api.crd import KindDefinition, PrinterColumn
+from controller.kinds.mlmodel.deployment_job import DeploymentRunStatus
 from controller.kinds.mlmodel.sources import VersionSource
 
 HANDLE_PATTERN = r"^[a-z0-9]([-a-z0-9_.]*[a-z0-9])?$"
@@ -284,6 +285,9 @@ class MLModelStatus(ManagedStatus):
 
     deployment_job_id: str | None = None
     """The deployment job this resource set on the registered model."""
+
+    deployment_runs: list[DeploymentRunStatus] = Field(default_factory=list)
+    """Per version, the run of the model's deployment job for it (Unity Catalog), newest version first."""
 
     permissions: PermissionsStatus | None = None
     """The principals whose grants spec.permissions manages (`principal:NAME`: Unity Catalog names a principal

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from controller.kinds.mlmodel.deployment_job import DeploymentRun
+
 
 @dataclass(frozen=True)
 class ObservedModel:
@@ -26,6 +28,7 @@ class ObservedVersion:
     run_id: str | None
     tags: dict[str, str] = field(default_factory=dict)
     model_id: str | None = None  # the MLflow 3 logged model it was registered from
+    deployment_run: DeploymentRun | None = None  # Unity Catalog: the model's deployment job run for it
 
     @property
     def logged_model_id(self) -> str | None:

@@ -13,6 +13,7 @@ import dataclasses
 import functools
 from collections.abc import Callable
 
+from controller.kinds.mlmodel import deployment_job as deployment_runs
 from controller.kinds.mlmodel import promotion
 from controller.kinds.mlmodel.deployment_job_sync import sync_deployment_job
 from controller.kinds.mlmodel.model import MLModelSpec
@@ -109,7 +110,9 @@ def _reconcile(run: ModelRun) -> Outcome:
     run.attempt(lambda: _record_managed(run, model, managed))
     _sync_grants(run)
     outcome = _outcome(run, versions, version_status, aliases, promotions)
-    return dataclasses.replace(outcome, observed={**outcome.observed, "deploymentJobId": deployment_job})
+    runs = deployment_runs.runs_status((v.version, v.deployment_run) for v in versions)
+    observed = {**outcome.observed, "deploymentJobId": deployment_job, "deploymentRuns": runs}
+    return dataclasses.replace(outcome, observed=observed)
 
 
 def _sync_grants(run: ModelRun) -> None:

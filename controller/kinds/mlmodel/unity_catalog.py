@@ -95,17 +95,19 @@ class UnityCatalogRegistry:
             return
 
     def list_versions(self, name: str) -> list[ObservedVersion]:
-        with translated_errors():
-            found = [
-                ObservedVersion(
-                    version=int(v.version or 0),
-                    status=v.status.value if v.status else "UNKNOWN",
-                    source=v.source or "",
-                    run_id=v.run_id,
-                )
-                for v in self._w.model_versions.list(name)
-            ]
-        return sorted(found, key=lambda v: v.version)
+        """Every version, through MLflow-on-UC's search: unlike Unity Catalog's list, it reports each version's
+        deployment job run, so one paged read observes them all."""
+        found: list[ObservedVersion] = []
+        token: str | None = None
+        while True:
+            query = {"filter": f"name = '{name}'", **({"page_token": token} if token else {})}
+            with translated_errors():
+                raw = self._w.api_client.do("GET", f"{_MLFLOW_UC}/model-versions/search", query=query)
+            answer: dict[str, Any] = raw if isinstance(raw, dict) else {}
+            found += [_observed(v) for v in answer.get("model_versions") or []]
+            token = answer.get("next_page_token") or None
+            if token is None:
+                return sorted(found, key=lambda v: v.version)
 
     def create_version(
         self, name: str, source: SourceRequest, *, tags: dict[str, str], description: str | None
@@ -223,6 +225,17 @@ class UnityCatalogRegistry:
     def model_url(self, name: str) -> str:
         path = "/".join(urllib.parse.quote(part, safe="") for part in name.split("."))
         return f"{self._w.config.host}/explore/data/models/{path}"
+
+
+def _observed(found: dict[str, Any]) -> ObservedVersion:
+    return ObservedVersion(
+        version=int(found.get("version") or 0),
+        status=str(found.get("status") or "UNKNOWN"),
+        source=str(found.get("source") or ""),
+        run_id=found.get("run_id") or None,
+        model_id=found.get("model_id") or None,
+        deployment_run=deployment_job.parse(found.get("deployment_job_state")),
+    )
 
 
 def _latest(metrics: list[Metric] | None) -> dict[str, float]:

@@ -186,7 +186,7 @@ def drive_deployment_jobs(emu: Emulator, w: WorkspaceClient, raw: Raw) -> None:
         jobs.JobParameterDefinition(name="model_version", default=""),
     ]
     job_id = w.jobs.create(name="deploy", parameters=parameters).job_id
-    # Tagged, and the new version given an alias: the MLflow-on-UC reads send empty arrays (a known gap, not this).
+    # Tagged: the emulator's registered-model read still sends an empty tags array (tests rely on it).
     raw("POST", "/api/2.0/mlflow/unity-catalog/registered-models/set-tag", {"name": MODEL, "key": "k", "value": "v"})
     raw("PATCH", update, {"name": MODEL, "deployment_job_id": "999999"})
     raw("PATCH", update, {"name": MODEL, "deployment_job_id": str(job_id)})
@@ -194,6 +194,9 @@ def drive_deployment_jobs(emu: Emulator, w: WorkspaceClient, raw: Raw) -> None:
     number = emu.seed_model_version(MODEL, source="models:/m-3", tags={"team": "risk"})
     w.registered_models.set_alias(MODEL, "deployed", number)
     raw("GET", version, name=MODEL, version=str(number))
+    search = "/api/2.0/mlflow/unity-catalog/model-versions/search"
+    raw("GET", search, filter=f"name = '{MODEL}'", max_results=2)
+    raw("GET", search, filter="run_id = 'r1'")
     emu.advance_clock(LATER)
     raw("GET", version, name=MODEL, version=str(number))
     raw("PATCH", update, {"name": MODEL, "deployment_job_id": ""})

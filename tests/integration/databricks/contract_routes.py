@@ -120,6 +120,7 @@ ROUTES: dict[str, Contract] = {
     f"GET {_ML}/registered-models/get": uc.GetRegisteredModelResponse,
     f"GET {_ML}/model-versions/get": uc.GetModelVersionResponse,
     f"PATCH {_ML}/registered-models/update": uc.UpdateRegisteredModelResponse,
+    f"GET {_ML}/model-versions/search": uc.SearchModelVersionsResponse,
     f"POST {_ML}/registered-models/set-tag": uc.SetRegisteredModelTagResponse,
     f"DELETE {_ML}/registered-models/delete-tag": uc.DeleteRegisteredModelTagResponse,
     f"POST {_ML}/model-versions/set-tag": uc.SetModelVersionTagResponse,
