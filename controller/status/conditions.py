@@ -185,7 +185,7 @@ UNSUPPORTED = reason(
         "Experiment": "`spec.permissions` is set and `spec.workspaceRef` names an MLflow Workspace, which has no "
         "permissions API; the rest of the spec is applied",
         "MLModel": "`spec.permissions` is set and `spec.workspaceRef` names an MLflow Workspace, whose registry has "
-        "no grants; the rest of the spec is applied",
+        "no grants (or `spec.deploymentJobRef`: it has no deployment jobs); the rest of the spec is applied",
     },
 )
 DELETE_FAILED = reason(
