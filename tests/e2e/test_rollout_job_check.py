@@ -131,6 +131,14 @@ def test_the_job_check_runs_once_per_step_across_a_restart_and_a_failed_run_abor
     assert "check offline-eval: the job run ended FAILED" in ready["message"]
     events = [e for e in kubectl.events("fraud") if e["reason"] == "RolloutAborted"]
     assert any("offline-eval" in e["message"] for e in events), events
+
+    # The evaluation is fixed and the spec changed: version 3 rolls out again with new runs, not the failed one.
+    emulator.set_run_result("SUCCESS")
+    emulator.reset_counters()
+    kubectl.apply(rolling_endpoint(name, {**POLICY, "onFailure": "Pause"}))
+    wait_until(lambda: _rollout(kubectl).get("phase") == "Completed", timeout=120, what="version 3 complete")
+    assert emulator.counters()["calls"].get(RUN_NOW) == 2
+    assert _split(w, name) == {"champion": ("3", 100)}
     kubectl("delete", "servingendpoints", "--all", "--timeout=60s")
 
 
