@@ -6,10 +6,13 @@ from __future__ import annotations
 from collections.abc import Iterator
 from typing import Any
 
+import mlflow
 import pytest
 from databricks.sdk import WorkspaceClient
 
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.mlflow_server import MlflowServer
+from sandbox.training import register_versions
 from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -129,3 +132,22 @@ def test_a_trained_version_runs_the_deployment_job_and_the_gate_waits_for_its_su
     kubectl.apply({**MODEL, "spec": {k: v for k, v in spec.items() if k != "deploymentJobRef"}})
     wait_until(lambda: job_of(w, name) is None, timeout=4 * DRIFT_SECONDS, what="the deployment job cleared")
     assert "deploymentJobId" not in kubectl.wait_condition("mlmodel", "fraud")["status"]
+
+
+def test_an_mlflow_workspace_reports_the_deployment_job_unsupported_and_applies_the_rest(
+    kubectl: Kubectl, workspace: str, mlflow_server: MlflowServer
+) -> None:
+    name = f"{kubectl.namespace}-fraud"
+    [version] = register_versions(mlflow_server.url, name, 1)
+    spec = {
+        "workspaceRef": {"name": workspace},
+        "registeredName": name,
+        "adopt": True,
+        "aliases": {"champion": version},
+        "deploymentJobRef": {"name": "fraud-deploy"},
+    }
+    kubectl.apply({**MODEL, "spec": spec})
+    obj = kubectl.wait_condition("mlmodel", "fraud", status="False", reason="Unsupported")
+    assert "deploymentJobRef" in kubectl.condition("mlmodel", "fraud", "Ready")["message"]
+    assert obj["status"]["aliases"] == {"champion": version}
+    assert mlflow.MlflowClient(mlflow_server.url).get_model_version_by_alias(name, "champion").version == str(version)
