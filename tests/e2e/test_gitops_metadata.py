@@ -57,4 +57,5 @@ def test_tracking_annotations_and_labels_cause_no_external_call(kubectl: Kubectl
     wait_until(lambda: emulator.counters(prefix=calls_for_model)["reads"] > 0, timeout=30, what="a reconcile")
     kubectl.wait_condition("mlmodel", "quiet")
     spec = kubectl.get("mlmodel", "quiet")["spec"]
-    assert spec == {**model["spec"], "deletionPolicy": "Retain", "managementPolicy": "Manage"}  # spec never written
+    defaults = {"deletionPolicy": "Retain", "managementPolicy": "Manage", "permissionsMode": "Listed"}  # the CRD's
+    assert spec == {**model["spec"], **defaults}  # spec never written
