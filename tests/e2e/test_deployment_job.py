@@ -18,7 +18,7 @@ from tests.support import Kubectl, wait_until
 pytestmark = pytest.mark.e2e
 
 DRIFT_SECONDS = 3  # tests/e2e/conftest.py's DRIFT_INTERVAL
-RUN_SECONDS = 600.0  # runs stay RUNNING until the test moves the emulator's clock past them
+RUN_SECONDS = 60.0  # runs stay RUNNING until the test moves the shared emulator clock past them
 UC_MODEL = "/api/2.0/mlflow/unity-catalog/registered-models/get"
 MODEL = {"apiVersion": "mlops.gitops.dev/v1alpha1", "kind": "MLModel", "metadata": {"name": "fraud"}}
 
