@@ -1,4 +1,4 @@
-"""The direct Kubernetes API calls the controller makes besides kopf's: Secrets read, drift loops' status writes."""
+"""The Kubernetes API calls the controller makes besides kopf's: Secrets read, the drift scheduler's status writes."""
 
 from __future__ import annotations
 
@@ -58,7 +58,7 @@ class SecretReader:
 
 
 class StatusWriter:
-    """Merge-patches a resource's status subresource (as kopf does after a handler), for the drift loops."""
+    """Merge-patches a resource's status subresource (as kopf does after a handler), for the drift scheduler."""
 
     def __init__(self) -> None:
         self._api: client.CustomObjectsApi | None = None
