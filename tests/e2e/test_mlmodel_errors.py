@@ -25,7 +25,11 @@ pytestmark = pytest.mark.e2e
         ({"aliases": {"champion": "no-such-handle"}}, "spec.aliases", "must name one of spec.versions"),
         ({"registeredName": "risk/fraud"}, "spec.registeredName", "should match"),
         ({"colour": "blue"}, "spec.colour", "unknown field"),
-        ({"versions": [{"name": "a", "source": {}}]}, "spec.versions[0].source", "exactly one of modelId or run"),
+        (
+            {"versions": [{"name": "a", "source": {}}]},
+            "spec.versions[0].source",
+            "exactly one of modelId, run or fromModel",
+        ),
         ({"deletionPolicy": "Orphan"}, "spec.deletionPolicy", "Unsupported value"),
         ({"tags": {"": "risk"}}, "spec.tags", "tag keys cannot be empty"),
         ({"tags": {"k" * 251: "risk"}}, "spec.tags", "tag keys are at most 250 characters"),

@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -69,9 +70,18 @@ def _gate(checkout: Checkout, code: str) -> int:
     return checkout.run(step).returncode
 
 
+@pytest.fixture
+def empty_workspaces(tmp_path: Path) -> Iterator[tuple[Emulator, MlflowServer]]:
+    """A workspace and an MLflow server of their own: the shared ones hold what other tests applied from the
+    examples (then owned by those tests' resources), and this test plans for a team that starts from nothing."""
+    with Emulator() as emulator, MlflowServer(work_dir=tmp_path / "mlflow") as mlflow_server:
+        yield emulator, mlflow_server
+
+
 def test_the_plan_step_comments_the_changes_and_writes_nothing(
-    emulator: Emulator, mlflow_server: MlflowServer, tmp_path: Path
+    empty_workspaces: tuple[Emulator, MlflowServer], tmp_path: Path
 ) -> None:
+    emulator, mlflow_server = empty_workspaces
     checkout = _checkout(tmp_path, emulator, mlflow_server, DEFAULT_TOKEN)
     writes = emulator.counters()["writes"]
     result = checkout.run(_steps()["plan"]["run"])
