@@ -175,6 +175,13 @@ ADOPTION_REQUIRED = reason(
     "the external object exists and is not managed by any resource; it is never changed or deleted",
     "set `spec.adopt: true` to take it over",
 )
+ADOPTION_AMBIGUOUS = reason(
+    "AdoptionAmbiguous",
+    NOT_READY,
+    ("MLJob",),
+    "`spec.adopt` is set and several unmanaged jobs have the spec's name (names are not unique); none is taken over",
+    "delete or rename the extra jobs, or tag the one to keep by hand and drop `adopt`",
+)
 UNSUPPORTED = reason(
     "Unsupported",
     FAILING,
