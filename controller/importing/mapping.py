@@ -26,11 +26,6 @@ from controller.kinds.servingendpoint import export as endpoint_export
 from controller.kinds.servingendpoint.model import DEFINITION as SERVINGENDPOINT
 from controller.reconciling.ownership import OWNER_TAG
 
-JOB_NOTE = (
-    "managementPolicy is ObserveOnly: MLJob cannot adopt a job by itself yet. Once this resource is Ready (it has "
-    "recorded the job's id), remove the line to take the job over: one reset that adds the ownership tags."
-)
-
 
 @dataclass
 class Mapped:
@@ -127,10 +122,10 @@ def _jobs(estate: Estate, workspace: str) -> Iterator[_Found]:
         external = f"job {job.job_id} ({name})"
         result: Asset | list[str]
         if names[name] > 1:
-            result = [f"{names[name]} jobs are named {name!r}; an imported MLJob finds its job by name"]
+            result = [f"{names[name]} jobs are named {name!r}; an MLJob adopts a job by its name"]
         else:
             spec = job_export.spec_of(job, workspace=workspace, unknown=unknown)
-            result = _asset(MLJOB, external, name, str(job.job_id), spec, [JOB_NOTE])
+            result = _asset(MLJOB, external, name, str(job.job_id), spec)
         yield _Found(MLJOB, external, name, job.tags.get(OWNER_TAG), result)
 
 

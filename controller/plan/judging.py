@@ -18,7 +18,7 @@ from controller.status.outcome import Outcome
 
 WAITS_AFTER_WRITING = frozenset({c.PROMOTION_BLOCKED, c.ROLLOUT_PROGRESSING})
 """Not Ready although the controller did its part now: a gate holds an alias back, a rollout takes steps."""
-NOT_THEIRS = frozenset({c.OWNED_BY_ANOTHER, c.ADOPTION_REQUIRED})
+NOT_THEIRS = frozenset({c.OWNED_BY_ANOTHER, c.ADOPTION_REQUIRED, c.ADOPTION_AMBIGUOUS})
 """Refusals that leave Synced True (only a person can settle them); the plan reports them as errors."""
 
 

@@ -9,6 +9,7 @@ Reads of objects the plan did not touch go to the real client (PASS).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from controller.kinds.experiment.run import ACTIVE, ObservedExperiment
@@ -129,6 +130,11 @@ class SimulatedJobs(Simulated):
 
     def reset_job(self, job_id: int, settings: Json) -> None:
         self.jobs[job_id] = ObservedJob(job_id=job_id, settings=dict(settings))
+
+    def update_tags(self, job_id: int, tags: Mapping[str, str]) -> None:
+        job = self.get_job(job_id)
+        assert job is not None, f"a tag update of job {job_id}, which does not exist"
+        self.jobs[job_id] = dataclasses.replace(job, settings={**job.settings, "tags": dict(tags)})
 
     def run_now(self, job_id: int, *, idempotency_token: str) -> int:
         return NEW_ID

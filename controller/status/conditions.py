@@ -180,7 +180,7 @@ ADOPTION_AMBIGUOUS = reason(
     NOT_READY,
     ("MLJob",),
     "`spec.adopt` is set and several unmanaged jobs have the spec's name (names are not unique); none is taken over",
-    "delete or rename the extra jobs, or tag the one to keep by hand and drop `adopt`",
+    "rename or delete the jobs that should not be taken over",
 )
 UNSUPPORTED = reason(
     "Unsupported",

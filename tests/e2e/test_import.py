@@ -32,9 +32,11 @@ MLFLOW_UC = "/api/2.0/mlflow/unity-catalog"
 OWNER_TAG = "mlops.gitops.dev/owner"
 # What adopting makes the controller write, and nothing else (docs/import.md): per registered model the
 # owner and managed-by tags and the record of the tags and aliases it now manages; per endpoint one tags
-# patch with owner and managed-by, one with the record. Jobs are observed and monitors carry no tags.
+# patch with owner and managed-by, one with the record; per job one tags update (the settings match, so no
+# reset). Monitors carry no tags.
 MODEL_TAG_WRITE = f"POST {MLFLOW_UC}/registered-models/set-tag"
 ENDPOINT_TAG_WRITE = "PATCH /api/2.0/serving-endpoints/{name}/tags"
+JOB_TAG_WRITE = "POST /api/2.2/jobs/update"
 
 
 def test_an_estate_imports_validates_and_is_adopted_with_only_ownership_tags_written(
@@ -84,7 +86,8 @@ def test_an_estate_imports_validates_and_is_adopted_with_only_ownership_tags_wri
     assert monitor["endpointRef"] == {"name": f"{token}-fraud"}
     assert "tableName" not in monitor
     job = manifests[f"mljob-{token}-train.yaml"]["spec"]
-    assert job["managementPolicy"] == "ObserveOnly"
+    assert job["adopt"] is True
+    assert "managementPolicy" not in job
     assert job["settings"] == {
         "name": f"{token}-train",
         "tasks": [
@@ -101,10 +104,12 @@ def test_an_estate_imports_validates_and_is_adopted_with_only_ownership_tags_wri
     planned = _mlopsctl(kubectl, "plan", "-f", str(out), "-o", "json")
     plan = json.loads(planned.stdout)
     assert planned.returncode == 2, planned.stderr  # adoptions are changes; no field would change
-    assert {k: v for k, v in plan["summary"].items() if v} == {"adopt": 5, "none": 1, "writes": 10}
+    assert {k: v for k, v in plan["summary"].items() if v} == {"adopt": 6, "writes": 11}
     assert all(r["changes"] == [] for r in plan["resources"]), plan["resources"]
     planned_writes = [w for r in plan["resources"] for w in r["writes"]]
-    assert all(w.startswith(("set_tag(", "patch_tags(")) and "mlops.gitops.dev/" in w for w in planned_writes)
+    assert all(
+        w.startswith(("set_tag(", "patch_tags(", "update_tags(")) and "mlops.gitops.dev/" in w for w in planned_writes
+    )
 
     emulator.reset_counters()
     kubectl("apply", "-k", str(out))
@@ -112,7 +117,7 @@ def test_an_estate_imports_validates_and_is_adopted_with_only_ownership_tags_wri
     for kind, name in sorted(names):
         kubectl.wait_condition(kind, name, timeout=60)
     writes = {call: n for call, n in emulator.counters()["calls"].items() if not call.startswith("GET ")}
-    assert writes == {MODEL_TAG_WRITE: 2 * 3, ENDPOINT_TAG_WRITE: 2 * 2}, writes
+    assert writes == {MODEL_TAG_WRITE: 2 * 3, ENDPOINT_TAG_WRITE: 2 * 2, JOB_TAG_WRITE: 1}, writes
 
     for model in ("fraud", "churn"):
         tags = _model_tags(w, estate[model])
@@ -124,16 +129,11 @@ def test_an_estate_imports_validates_and_is_adopted_with_only_ownership_tags_wri
     status = kubectl.get("servingendpoint", f"{token}-fraud")["status"]
     assert status["servedVersions"] == "main=2"
 
-    # The imported job is observed: dropping ObserveOnly takes that job over (no second job is made).
-    emulator.reset_counters()
-    kubectl(
-        "patch", "mljob", f"{token}-train", "--type=json", "-p", '[{"op":"remove","path":"/spec/managementPolicy"}]'
-    )
-    kubectl.wait_condition("mljob", f"{token}-train", timeout=60)
-    writes = {call: n for call, n in emulator.counters()["calls"].items() if not call.startswith("GET ")}
-    assert writes == {"POST /api/2.2/jobs/reset": 1}, writes
+    # The job was taken over, not copied: still one job with its name, now carrying the resource's tags.
+    assert [j.job_id for j in w.jobs.list(name=f"{token}-train")] == [estate["job"]]
     job_tags = w.jobs.get(estate["job"]).settings.tags or {}  # type: ignore[union-attr]
     assert job_tags[OWNER_TAG] == f"{kubectl.namespace}/{token}-train"
+    assert kubectl.get("mljob", f"{token}-train")["status"]["jobId"] == estate["job"]
 
 
 def _seed(w: WorkspaceClient, emulator: Emulator, token: str) -> dict[str, Any]:

@@ -289,7 +289,7 @@ def _job(job_id: int, name: str, **settings: Any) -> ObservedJob:
     return ObservedJob(job_id=job_id, settings=stored)
 
 
-def test_a_job_is_observed_with_its_settings_less_the_servers_defaults_and_the_controllers_tags() -> None:
+def test_a_job_is_adopted_with_its_settings_less_the_servers_defaults_and_the_controllers_tags() -> None:
     job = _job(
         7,
         "Retrain",
@@ -301,7 +301,7 @@ def test_a_job_is_observed_with_its_settings_less_the_servers_defaults_and_the_c
     assert specs == {
         "MLJob/retrain": {
             "workspaceRef": {"name": "dbx"},
-            "managementPolicy": "ObserveOnly",
+            "adopt": True,
             "settings": {
                 "name": "Retrain",
                 "max_concurrent_runs": 2,
@@ -318,8 +318,8 @@ def test_jobs_the_kind_cannot_take_over_are_reported() -> None:
     _, mapped = _imported(estate)
     assert mapped.assets == []
     assert {s.external: s.reasons for s in mapped.skipped} == {
-        "job 1 (a)": ("2 jobs are named 'a'; an imported MLJob finds its job by name",),
-        "job 2 (a)": ("2 jobs are named 'a'; an imported MLJob finds its job by name",),
+        "job 1 (a)": ("2 jobs are named 'a'; an MLJob adopts a job by its name",),
+        "job 2 (a)": ("2 jobs are named 'a'; an MLJob adopts a job by its name",),
         "job 3 (b)": ("its settings hold fields the Jobs API client does not know: tasks[0].new_task",),
     }
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import copy
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,7 +20,7 @@ Json = dict[str, Any]
 OWNER = "risk/fraud-retrain"
 UID = "0b6f3c1e-1111-4c4c-9d9d-000000000001"
 OTHER_UID = "0b6f3c1e-2222-4c4c-9d9d-000000000002"
-WRITES = ("create", "reset", "delete", "run_now")
+WRITES = ("create", "reset", "update_tags", "delete", "run_now")
 KNOWN_FIELDS = {"name", "tasks", "tags", "schedule", "max_concurrent_runs", "parameters", "job_clusters"}
 
 SETTINGS: Json = {
@@ -76,6 +76,10 @@ class FakeJobs:
         if job_id not in self.jobs:
             raise errors.Rejected(f"Job {job_id} does not exist.")
         self.jobs[job_id] = _stored(settings)
+
+    def update_tags(self, job_id: int, tags: Mapping[str, str]) -> None:
+        self._call("update_tags")
+        self.jobs[job_id]["tags"] = dict(tags)
 
     def delete_job(self, job_id: int) -> None:
         self._call("delete")
@@ -232,6 +236,46 @@ CASES = {
     ),
     "job-of-another-resource-with-the-same-name-is-no-duplicate": Case(
         existing=(_ours(SETTINGS), _ours(SETTINGS, OTHER_UID)), recorded=True, jobs_after=2
+    ),
+    "unmanaged-job-with-the-name-is-left-alone-without-adopt": Case(
+        existing=(copy.deepcopy(SETTINGS),), spec_changed=True, writes=("create",), notes=("Created",), jobs_after=2
+    ),
+    "adopt-tags-the-only-unmanaged-job-and-resets-nothing-when-it-matches": Case(
+        spec=_spec(adopt=True),
+        existing=(copy.deepcopy(SETTINGS),),
+        spec_changed=True,
+        writes=("update_tags",),
+        notes=("Adopted",),
+    ),
+    "adopt-then-reset-when-the-adopted-job-differs": Case(
+        spec=_spec(adopt=True),
+        existing=(_with(SETTINGS, _set_path("/ui/edit")),),
+        spec_changed=True,
+        writes=("update_tags", "reset"),
+        notes=("Adopted", "Updated"),
+    ),
+    "adopt-passes-over-a-job-of-another-resource": Case(
+        spec=_spec(adopt=True),
+        existing=(_ours(SETTINGS, OTHER_UID),),
+        spec_changed=True,
+        writes=("create",),
+        notes=("Created",),
+        jobs_after=2,
+    ),
+    "adopt-creates-when-there-is-nothing-to-adopt": Case(
+        spec=_spec(adopt=True), spec_changed=True, writes=("create",), notes=("Created",)
+    ),
+    "adopt-refuses-to-choose-between-unmanaged-jobs": Case(
+        spec=_spec(adopt=True),
+        existing=(copy.deepcopy(SETTINGS), copy.deepcopy(SETTINGS)),
+        spec_changed=True,
+        ready=c.ADOPTION_AMBIGUOUS,
+        synced=True,
+        notes=(c.ADOPTION_AMBIGUOUS,),
+        jobs_after=2,
+    ),
+    "adopt-is-not-repeated-once-the-job-is-recorded": Case(
+        spec=_spec(adopt=True), existing=(_ours(SETTINGS),), recorded=True
     ),
     "run-on-change-starts-one-run": Case(
         spec=_spec(run_on_change=True), spec_changed=True, writes=("create", "run_now"), notes=("Created", "RunStarted")

@@ -1,10 +1,8 @@
-"""A job as an MLJob spec that observes it as it is (for `mlopsctl import`).
+"""A job as an MLJob spec that adopts it as it is (for `mlopsctl import`).
 
 The settings are Databricks' own, without the defaults the server fills in (so the manifest holds
-what a person chose) and without the controller's tags. MLJob has no `adopt`: it finds a job by the
-id it recorded or by its own uid tag, so a spec that managed an existing job would create a second
-one. An imported MLJob therefore starts as ObserveOnly, which finds the only job with its name and
-records its id; switching it to Manage then takes that job over (one reset that adds the tags).
+what a person chose) and without the controller's tags. `adopt: true` takes over the only unmanaged
+job with the name: one tag update, no reset, when the settings match.
 """
 
 from __future__ import annotations
@@ -33,7 +31,7 @@ SCHEDULE_BLOCKS = ("schedule", "trigger", "continuous")
 
 
 def spec_of(job: ObservedJob, *, workspace: str, unknown: list[str]) -> MLJobSpec | list[str]:
-    """The spec observing the job, or why the kind cannot express it.
+    """The spec adopting the job, or why the kind cannot express it.
 
     `unknown` lists the settings the SDK would drop when sending them (the kind refuses those).
     """
@@ -46,7 +44,7 @@ def spec_of(job: ObservedJob, *, workspace: str, unknown: list[str]) -> MLJobSpe
         return MLJobSpec(
             workspace_ref=ObjectRef(name=workspace),
             settings=JobSettings.model_validate(settings),
-            management_policy="ObserveOnly",
+            adopt=True,
         )
     except ValidationError as exc:
         return [f"settings.{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors()]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Mapping
 from typing import Any
 
 from databricks.sdk import WorkspaceClient
@@ -62,6 +63,11 @@ class DatabricksJobs:
     def reset_job(self, job_id: int, settings: Json) -> None:
         with translated_errors():
             self._w.jobs.reset(job_id, JobSettings.from_dict(settings))
+
+    def update_tags(self, job_id: int, tags: Mapping[str, str]) -> None:
+        """A partial update: `jobs/update` replaces the top-level fields it is given, here only the tags."""
+        with translated_errors():
+            self._w.jobs.update(job_id, new_settings=JobSettings(tags=dict(tags)))
 
     def delete_job(self, job_id: int) -> None:
         """Delete; a job that is already gone raises NotFound.

@@ -54,6 +54,15 @@ def tagged(run: JobRun) -> list[ObservedJob]:
     return sorted(mine, key=lambda j: (j.created_time, j.job_id))
 
 
+def adoptable(run: JobRun) -> ObservedJob | str | None:
+    """The only job with the spec's name that no resource owns; None when there is none; a refusal when several."""
+    unowned = [j for j in run.jobs.list_jobs(run.name) if UID_TAG not in j.tags and ownership.OWNER_TAG not in j.tags]
+    if len(unowned) > 1:
+        ids = ", ".join(str(j.job_id) for j in sorted(unowned, key=lambda j: j.job_id))
+        return f"{len(unowned)} jobs named {run.name!r} are not managed (jobs {ids}); adopt takes over only one"
+    return unowned[0] if unowned else None
+
+
 def remove(run: JobRun, duplicates: list[ObservedJob], *, keeping: int) -> None:
     """Delete the duplicates of the kept job, each with a warning Event; one already gone is what was wanted."""
     for duplicate in duplicates:

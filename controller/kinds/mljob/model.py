@@ -107,6 +107,11 @@ class MLJobSpec(ManagedSpec):
     run_on_change: bool = False
     """Start a run whenever the settings change (once per change, by idempotency token)."""
 
+    adopt: bool = False
+    """Take over a job made outside the controller: the only job named settings.name that no resource owns gets
+    this resource's tags, and from then on is managed like a job the controller created. Without it (or when no
+    such job exists) the controller creates its own job; job names are not unique in Databricks."""
+
     permissions: list[JobPermission] | None = Field(
         default=None, max_length=MAX_PERMISSIONS, json_schema_extra=_ONE_OWNER
     )

@@ -114,6 +114,11 @@ def _reconcile(run: JobRun) -> Outcome:
 def _manage(run: JobRun) -> Outcome:
     found = finding.find(run)
     job = found.job
+    if job is None and run.spec.adopt and run.request.recorded.job_id is None:
+        adopted = finding.adoptable(run)
+        if isinstance(adopted, str):
+            return run.not_ours(c.ADOPTION_AMBIGUOUS, adopted)
+        job = _adopt(run, adopted) if adopted is not None else None
     if job is None:
         job = _create(run)
     else:
@@ -137,6 +142,14 @@ def _create(run: JobRun) -> ObservedJob:
     listed = finding.tagged(run)
     finding.remove(run, [j for j in listed if j.job_id != job_id], keeping=job_id)
     return finding.stored(run, job_id, listed)
+
+
+def _adopt(run: JobRun, job: ObservedJob) -> ObservedJob:
+    """Tag a job made outside the controller as this resource's; its settings are then compared as usual."""
+    tags = {**job.tags, **ownership_tags(run.request.owner, run.request.uid)}
+    run.jobs.update_tags(job.job_id, tags)
+    run.note("Adopted", f"adopted job {job.job_id}: it now carries this resource's tags")
+    return finding.stored(run, job.job_id)
 
 
 def _update(run: JobRun, job: ObservedJob) -> ObservedJob:

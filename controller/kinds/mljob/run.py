@@ -24,6 +24,7 @@ class Jobs(Protocol):
     def list_jobs(self, name: str) -> list[ObservedJob]: ...  # with full settings, as get_job returns them
     def create_job(self, settings: Json) -> int: ...
     def reset_job(self, job_id: int, settings: Json) -> None: ...
+    def update_tags(self, job_id: int, tags: Mapping[str, str]) -> None: ...  # replaces the job's tags only
     def delete_job(self, job_id: int) -> None: ...
     def run_now(self, job_id: int, *, idempotency_token: str) -> int: ...
     def get_run(self, run_id: int) -> ObservedRun | None: ...
@@ -35,7 +36,7 @@ class Jobs(Protocol):
 # Which Jobs methods only read and which write: `mlopsctl plan` passes reads through and records writes
 # instead of making them (a unit test fails when a method of the Protocol is in neither set).
 JOBS_READS = frozenset({"unknown_fields", "get_job", "list_jobs", "get_run", "job_url", "get_permissions"})
-JOBS_WRITES = frozenset({"create_job", "reset_job", "delete_job", "run_now", "write_permissions"})
+JOBS_WRITES = frozenset({"create_job", "reset_job", "update_tags", "delete_job", "run_now", "write_permissions"})
 
 
 @dataclass(frozen=True)
