@@ -44,6 +44,8 @@ class MlflowRegistry:
             description=model.description or "",
             tags=dict(model.tags),
             aliases={alias: int(version) for alias, version in model.aliases.items()},
+            # The newest version of each stage: their highest is the model's, with no read of the versions.
+            latest_version=max((int(v.version) for v in model.latest_versions or []), default=None),
         )
 
     def list_models(self) -> list[ObservedModel]:

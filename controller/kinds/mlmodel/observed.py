@@ -16,6 +16,7 @@ class ObservedModel:
     tags: dict[str, str]
     aliases: dict[str, int]
     deployment_job_id: str | None = None  # Unity Catalog: MLflow 3's deployment job
+    latest_version: int | None = None  # MLflow: the highest version, from the model's own read; else not known
 
 
 @dataclass(frozen=True)

@@ -19,6 +19,7 @@ from controller.kinds.mlmodel.deployment_job_sync import sync_deployment_job
 from controller.kinds.mlmodel.model import MLModelSpec
 from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion
 from controller.kinds.mlmodel.promotion import Promotions
+from controller.kinds.mlmodel.reads import versions_needed
 from controller.kinds.mlmodel.run import ModelRun, no_sources
 from controller.kinds.mlmodel.run import Registry as Registry
 from controller.kinds.mlmodel.run import Request as Request
@@ -96,7 +97,8 @@ def _reconcile(run: ModelRun) -> Outcome:
     run.attempt(lambda: _sync_description(run, model))
     run.attempt(lambda: _sync_tags(run, model, managed))
     deployment_job = sync_deployment_job(run, model)
-    versions = run.registry.list_versions(run.name)
+    read = versions_needed(run.spec, model, spec_changed=run.spec_changed)
+    versions = run.registry.list_versions(run.name) if read else []
     version_status, handles = sync_versions(run, versions)
     promotions = Promotions(
         registry=run.registry,
@@ -109,9 +111,14 @@ def _reconcile(run: ModelRun) -> Outcome:
     aliases = _apply_aliases(run, model, managed, handles, versions, promotions)
     run.attempt(lambda: _record_managed(run, model, managed))
     _sync_grants(run)
-    outcome = _outcome(run, versions, version_status, aliases, promotions)
-    runs = deployment_runs.runs_status((v.version, v.deployment_run) for v in versions)
-    observed = {**outcome.observed, "deploymentJobId": deployment_job, "deploymentRuns": runs}
+    outcome = _outcome(run, version_status, aliases, promotions)
+    observed = {**outcome.observed, "deploymentJobId": deployment_job}
+    if read:
+        observed["deploymentRuns"] = deployment_runs.runs_status((v.version, v.deployment_run) for v in versions)
+        observed["latestVersion"] = max((v.version for v in versions), default=None)
+    elif model.latest_version is not None:
+        observed["latestVersion"] = model.latest_version
+    # Otherwise status keeps what the last read of versions found (the status patch merges).
     return dataclasses.replace(outcome, observed=observed)
 
 
@@ -175,7 +182,7 @@ def _apply_aliases(
 ) -> dict[str, int]:
     """Point every alias where the spec says, once its target passes its gates; returns the aliases as they now are."""
     aliases = dict(model.aliases)
-    existing = {v.version for v in versions}
+    existing = {v.version for v in versions} | set(aliases.values())  # an alias names only an existing version
     for alias, target in sorted(run.spec.aliases.items()):
         version = _alias_version(run, alias, target, handles, existing)
         if version is None:
@@ -234,14 +241,12 @@ def _done(action: Callable[..., object], *args: object) -> bool:
 
 def _outcome(
     run: ModelRun,
-    versions: list[ObservedVersion],
     version_status: list[dict[str, object]],
     aliases: dict[str, int],
     promotions: Promotions,
 ) -> Outcome:
     observed: dict[str, object] = {
         "registeredName": run.name,
-        "latestVersion": max((v.version for v in versions), default=None),
         "aliases": aliases,
         "aliasSummary": ",".join(f"{a}={v}" for a, v in sorted(aliases.items())),
         "versions": version_status,
