@@ -1,4 +1,5 @@
-"""Benchmarks: `python -m benchmarks [--models N] [--memory-models M1,M2]` (or `make bench`).
+"""Benchmarks: `python -m benchmarks [--models N] [--memory-models M1,M2]` (or `make bench`);
+`python -m benchmarks --scale 10000 [--latency 0.1] [--drift-interval 300]` runs only the scale figures.
 
 Prints these figures, on a local API server and the Databricks emulator:
 - convergence: N MLModels (Unity Catalog, aliases to set) applied at once, time until a listing shows
@@ -8,7 +9,9 @@ Prints these figures, on a local API server and the Databricks emulator:
   checks start after their due time (p50/p99, from the controller's histogram: `lateness.py`);
 - memory: the controller's RSS idle (Workspaces only), with each M resources reconciled, and the slope
   per resource between those counts (with the lateness of drift checks at each);
-- promotion: an alias edit to the registry and on to the endpoint that follows it (`promotion.py`).
+- promotion: an alias edit to the registry and on to the endpoint that follows it (`promotion.py`);
+- reads and writes per resource per drift interval for every kind, each on an emulator of its own (`per_kind.py`);
+- scale, alone: lateness of drift checks, checks and calls per resource, RSS with a slow Databricks (`scale.py`).
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from typing import Any
 import yaml
 from kubernetes import client, config
 
-from benchmarks import lateness, promotion, readiness
+from benchmarks import lateness, per_kind, promotion, readiness, scale
 from sandbox.cluster import LocalCluster, repo_root
 from sandbox.controller_process import ControllerProcess
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
@@ -46,8 +49,16 @@ def main() -> int:
     parser.add_argument(
         "--drift-intervals", type=int, default=3, help="drift intervals the steady state is counted over"
     )
+    parser.add_argument(
+        "--kind-resources", type=int, default=20, help="resources of each kind whose steady-state calls are counted"
+    )
+    parser.add_argument("--scale", type=int, default=0, help="only the scale run, with this many MLModels")
+    parser.add_argument("--latency", type=float, default=0.1, help="scale run: seconds the emulator waits per call")
+    parser.add_argument("--drift-interval", type=float, default=300, help="scale run: the drift interval in seconds")
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mlops-bench-"))
+    if args.scale:
+        return _scale(work, args.scale, latency=args.latency, interval=args.drift_interval)
     with LocalCluster(work_dir=work / "cluster") as cluster, Emulator() as emulator:
         kubectl = _Kubectl(cluster.kubeconfig_path)
         kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
@@ -81,6 +92,28 @@ def main() -> int:
             _memory(kubectl, emulator, controller, idle, present, args.memory_models)
             figures = promotion.measure(kubectl, emulator, str(cluster.kubeconfig_path), args.promotions)
             print(promotion.report(figures))
+            counted = per_kind.measure(
+                kubectl, count=args.kind_resources, interval=DRIFT_INTERVAL_SECONDS, intervals=args.drift_intervals
+            )
+            print(per_kind.report(counted, DRIFT_INTERVAL_SECONDS, args.drift_intervals))
+    return 0
+
+
+def _scale(work: Path, count: int, *, latency: float, interval: float) -> int:
+    with LocalCluster(work_dir=work / "cluster") as cluster, Emulator() as emulator:
+        kubectl = _Kubectl(cluster.kubeconfig_path)
+        kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
+        kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+        controller = ControllerProcess(
+            python=os.environ.get("MLOPS_CONTROLLER_PYTHON", sys.executable),
+            kubeconfig=cluster.kubeconfig_path,
+            log_path=work / "controller.log",
+        )
+        with controller:
+            figures = scale.measure(
+                kubectl, cluster.kubeconfig_path, emulator, controller, count=count, latency=latency, interval=interval
+            )
+            print(figures)
     return 0
 
 
