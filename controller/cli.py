@@ -4,47 +4,17 @@ from __future__ import annotations
 
 import argparse
 import logging
-import os
 import sys
 from pathlib import Path
+
+from controller import run_command
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="mlopsctl", description=__doc__)
     commands = parser.add_subparsers(dest="command", required=True)
 
-    run = commands.add_parser("run", help="run the controller")
-    run.add_argument("--kubeconfig", help="kubeconfig to use (default: in-cluster, then KUBECONFIG)")
-    run.add_argument("-n", "--namespace", action="append", help="watch only this namespace (repeatable)")
-    run.add_argument("--metrics-port", type=int, default=8080, help="Prometheus metrics port (0 disables)")
-    run.add_argument("--health-port", type=int, default=8081, help="liveness probe port (0 disables)")
-    run.add_argument(
-        "--bind-address",
-        default="0.0.0.0",  # noqa: S104 -- in a pod the probes and the scraper come from outside the container
-        help="address the metrics and liveness endpoints listen on (default 0.0.0.0; 127.0.0.1 for loopback only)",
-    )
-    run.add_argument(
-        "--watch-silence-seconds",
-        type=float,
-        help="fail the liveness probe when a kind with resources gets no watch event for this long "
-        "(default 900; keep it above twice the largest driftInterval)",
-    )
-    run.add_argument(
-        "--max-concurrent-reconciles",
-        type=_at_least_one,
-        help="scheduled reconciles (drift checks, retries, wake-ups) running at once (default 20; one Workspace's "
-        "resources take at most half)",
-    )
-    run.add_argument("--log-format", choices=["text", "json"], default="text")
-    run.add_argument("--leader-elect", action="store_true", help="reconcile only while holding a Lease (replicas > 1)")
-    run.add_argument("--lease-name", default="mlops-gitops-controller", help="the Lease to hold")
-    run.add_argument(
-        "--lease-namespace",
-        default=os.environ.get("POD_NAMESPACE", "default"),
-        help="the Lease's namespace (default: $POD_NAMESPACE, else default)",
-    )
-    run.add_argument("--lease-seconds", type=float, default=15.0, help="how long a Lease lasts without renewal")
-    run.add_argument("-v", "--verbose", action="store_true")
+    run_command.add(commands)
 
     generate = commands.add_parser(
         "generate",
@@ -170,7 +140,7 @@ def main(argv: list[str] | None = None) -> int:
 
     args = parser.parse_args(argv)
     if args.command == "run":
-        return _run(args)
+        return run_command.run(args)
     if args.command in ("generate", "crds"):
         return _generate(args.root, check=args.check)
     if args.command == "trace":
@@ -182,37 +152,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "import":
         return _import(importing, args)
     return _validate(args.paths)
-
-
-def _at_least_one(value: str) -> int:
-    number = int(value)
-    if number < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more, not {number}")
-    return number
-
-
-def _run(args: argparse.Namespace) -> int:
-    if args.kubeconfig:
-        os.environ["KUBECONFIG"] = args.kubeconfig
-    if args.watch_silence_seconds:
-        os.environ["MLOPS_WATCH_SILENCE_SECONDS"] = str(args.watch_silence_seconds)
-    if args.max_concurrent_reconciles:
-        os.environ["MLOPS_MAX_CONCURRENT_RECONCILES"] = str(args.max_concurrent_reconciles)
-    from controller import runner  # imports kopf and the handlers: only when running
-    from controller.leadership import LeaseOptions
-
-    lease = None
-    if args.leader_elect:
-        lease = LeaseOptions(name=args.lease_name, namespace=args.lease_namespace, duration_seconds=args.lease_seconds)
-    return runner.run(
-        lease=lease,
-        namespaces=args.namespace or [],
-        metrics_port=args.metrics_port,
-        health_port=args.health_port,
-        bind_address=args.bind_address,
-        json_logs=args.log_format == "json",
-        verbose=args.verbose,
-    )
 
 
 def _generate(root: Path, *, check: bool) -> int:

@@ -10,8 +10,10 @@ import kopf
 from prometheus_client import start_http_server
 
 from controller import operator
+from controller.api.crd import GROUP
 from controller.clients.redaction import install_log_filter
 from controller.leadership import Leadership, LeaseOptions
+from controller.sharding import Shard
 
 
 def run(
@@ -23,6 +25,7 @@ def run(
     json_logs: bool,
     verbose: bool,
     lease: LeaseOptions | None,
+    shard: Shard,
 ) -> int:
     """Run until stopped. Watches the given namespaces, or all of them when none are given.
 
@@ -44,12 +47,12 @@ def run(
         leadership.start()
         if not leadership.wait_until_leading():
             return 1  # the election failed before this replica led: restart and campaign again
-    logging.getLogger(__name__).info("starting; handlers from %s", operator.__name__)
+    logging.getLogger(__name__).info("starting; handlers from %s; %s", operator.__name__, _describe(shard))
     try:
         asyncio.run(
             _operate(
                 stop=stop if leadership is not None else None,
-                settings=_settings(namespaced=bool(namespaces)),
+                settings=_settings(namespaced=bool(namespaces), shard=shard),
                 clusterwide=not namespaces,
                 namespaces=namespaces,
                 liveness_endpoint=liveness,
@@ -89,15 +92,33 @@ async def _operate(
             stop.set()
 
 
-def _settings(*, namespaced: bool) -> kopf.OperatorSettings:
+def _settings(*, namespaced: bool, shard: Shard) -> kopf.OperatorSettings:
     """In namespaced mode serve exactly the named namespaces, as found at start-up.
 
     kopf otherwise lists and watches Namespaces and CRDs cluster-wide to notice them coming and going;
     a controller limited to a few namespaces holds no cluster-wide rights to do that (docs/install.md).
+    A shard's filter goes on every list and watch of the controller's kinds, so the API server sends
+    only its slice: what kopf never sees, the drift scheduler and the indices never hold.
     """
     settings = kopf.OperatorSettings()
     settings.scanning.disabled = namespaced
+    ours = _our_kinds  # every kind of the controller's group; never Namespaces or CRDs
+    if (shard_selector := shard.shard_selector()) is not None:
+        settings.watching.shard_selectors[ours] = shard_selector
+    if (label_selector := shard.label_selector()) is not None:
+        settings.watching.label_selectors[ours] = label_selector
     return settings
+
+
+def _our_kinds(resource: kopf.Resource) -> bool:
+    return resource.group == GROUP
+
+
+def _describe(shard: Shard) -> str:
+    if not shard.sharded:
+        return "not sharded"
+    cut = shard.shard_selector() or shard.label_selector() or "its --namespace list"
+    return f"shard {shard.index} of {shard.count} ({cut})"
 
 
 def liveness_url(address: str, port: int) -> str:
