@@ -78,6 +78,8 @@ def test_lint(values: dict[str, str]) -> None:
         pytest.param({"logFormat": "yaml"}, "'/logFormat'", id="unknown-log-format"),
         pytest.param({"maxConcurrentReconciles": "0"}, "'/maxConcurrentReconciles'", id="no-reconciles-at-all"),
         pytest.param({"replicaCount": "0"}, "'/replicaCount'", id="no-replicas"),
+        pytest.param({"shards": "0"}, "'/shards'", id="no-shards"),
+        pytest.param({"shardFallback": "namespaces"}, "'/shardFallback'", id="namespaces-fallback-is-releases"),
         pytest.param({"metrics.port": "70000"}, "'/metrics/port'", id="port-out-of-range"),
     ],
 )
@@ -169,6 +171,45 @@ def test_watch_namespaces_renders_a_role_per_namespace_and_nothing_cluster_wide(
         "--log-format=json", "--max-concurrent-reconciles=20", "--leader-elect",
         "--lease-name=ctl-mlops-gitops-controller",
     ]  # fmt: skip
+
+
+def test_shards_render_a_deployment_per_shard_each_with_its_replicas_and_shard_flags() -> None:
+    objects = render("--set", "shards=3", "--set", "replicaCount=2", namespace="mlops-system")
+    deployments = {obj["metadata"]["name"]: obj for obj in by_kind(objects, "Deployment")}
+    assert sorted(deployments) == [f"ctl-mlops-gitops-controller-shard-{index}" for index in range(3)]
+    for index in range(3):
+        deployment = deployments[f"ctl-mlops-gitops-controller-shard-{index}"]
+        assert deployment["spec"]["replicas"] == 2
+        assert "strategy" not in deployment["spec"]  # rolling: the shard's standby keeps its namespaces served
+        selector = deployment["spec"]["selector"]["matchLabels"]
+        assert selector["mlops.gitops.dev/shard"] == str(index)  # no Deployment adopts another shard's pods
+        assert selector.items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+        args = deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+        # One --lease-name for all: the controller adds -shard-<index>-of-<count> to it.
+        assert args[-4:] == [
+            "--leader-elect", "--lease-name=ctl-mlops-gitops-controller", f"--shard-index={index}", "--shard-count=3",
+        ]  # fmt: skip
+    budgets = by_kind(objects, "PodDisruptionBudget")
+    assert {
+        pdb["metadata"]["name"]: pdb["spec"]["selector"]["matchLabels"]["mlops.gitops.dev/shard"] for pdb in budgets
+    } == {f"ctl-mlops-gitops-controller-shard-{index}": str(index) for index in range(3)}
+    # A shard asks the API server whether it filters by shard: a Lease list in its namespace.
+    lease_role = only(objects, "Role")
+    assert verbs_by_resource(lease_role["rules"]) == {
+        ("coordination.k8s.io", "leases"): {"get", "create", "update", "list"}
+    }
+    service = only(objects, "Service")
+    for deployment in deployments.values():  # metrics are scraped from every shard
+        assert service["spec"]["selector"].items() <= deployment["spec"]["template"]["metadata"]["labels"].items()
+
+
+def test_the_label_fallback_passes_the_flag_and_needs_no_lease_list() -> None:
+    objects = render("--set", "shards=2", "--set", "shardFallback=label")
+    for deployment in by_kind(objects, "Deployment"):
+        assert "--shard-fallback=label" in deployment["spec"]["template"]["spec"]["containers"][0]["args"]
+    assert verbs_by_resource(only(objects, "Role")["rules"]) == {
+        ("coordination.k8s.io", "leases"): {"get", "create", "update"}
+    }
 
 
 def test_optional_objects() -> None:

@@ -69,3 +69,8 @@ docs/install.md explains each rule. Shared by the ClusterRole (all namespaces) a
   resources: ["secrets"]
   verbs: ["get"]
 {{- end -}}
+
+{{/* The label telling one shard's pods (and Deployment) from another's: `include ... $index`. */}}
+{{- define "mlops-gitops-controller.shardLabel" -}}
+mlops.gitops.dev/shard: {{ . | quote }}
+{{- end -}}
