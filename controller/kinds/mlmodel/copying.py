@@ -1,15 +1,23 @@
 """Versions copied from another Workspace's registry: which source version, found by fingerprint, or copied once.
 
-A copy is a version creation like any other: the files are put in place first, then the version is created
-in one call that carries the fingerprint, so a crash mid-copy leaves no version a retry would not find.
+A copy is a version creation like any other, and a crash mid-copy leaves nothing a retry would not find.
+Into MLflow the files are put in place first, then the version is created in one call that carries the
+fingerprint. Into Unity Catalog the version is created first (PENDING_REGISTRATION, carrying the fingerprint
+and, as its source, the copy's URI), then its files are uploaded and it is finalized: a version left
+pending is found by that source and completed, never made again.
 """
 
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Protocol
 
+from controller.clients import errors
 from controller.kinds.mlmodel.model import VersionSpec
-from controller.kinds.mlmodel.observed import ObservedVersion, SourceRequest
+from controller.kinds.mlmodel.observed import CopySource, ObservedVersion, SourceRequest
 from controller.kinds.mlmodel.run import ModelRun, SourceNotReady, SourceRegistry
 from controller.kinds.mlmodel.sources import ModelVersionSource
 from controller.kinds.mlmodel.version_tags import (
@@ -22,6 +30,31 @@ from controller.kinds.mlmodel.version_tags import (
 )
 from controller.reconciling.ownership import TAG_PREFIX
 from controller.status import conditions as c
+
+PENDING = "PENDING_REGISTRATION"
+"""A Unity Catalog version created but not finalized: its files may be incomplete."""
+READY = "READY"
+
+
+class SourceFiles(Protocol):
+    """A source version's files: listed (path, size) and fetched one at a time to disk."""
+
+    def listing(self) -> Iterator[tuple[str, int | None]]: ...
+    def fetch(self, path: str, local: Path) -> None: ...
+
+
+@dataclass(frozen=True, kw_only=True)
+class FilesCopySource(CopySource):
+    """A source version whose files are read through its own registry's client (a Unity Catalog version, with
+    its workspace's credentials) rather than through MLflow's artifact repositories."""
+
+    files: SourceFiles = field(compare=False)
+
+
+def copy_uri(location: str, source_model: str, source_version: int) -> str:
+    """The source a Unity Catalog copy is registered with (as CopySource.uri spells it): it finds the copy
+    where version tags are not listed."""
+    return f"models:/{source_model}/{source_version}@{location}"
 
 
 def copy_fingerprint(model_name: str, location: str, source_model: str, source_version: int) -> str:
@@ -50,19 +83,22 @@ def copied_version(run: ModelRun, declared: VersionSpec, versions: list[Observed
         )
         return None
     fingerprint = copy_fingerprint(run.name, source.location, wanted.registered_name, number)
-    for version in versions:
-        if version.tags.get(FINGERPRINT_TAG) == fingerprint:
-            return version
-    if not run.may_write(f"version {declared.name} ({wanted.registered_name} version {number}) is not copied"):
+    uri = copy_uri(source.location, wanted.registered_name, number)
+    made = next((v for v in versions if v.tags.get(FINGERPRINT_TAG) == fingerprint or v.source == uri), None)
+    if made is not None and made.status != PENDING:
+        return made
+    what = f"{wanted.registered_name} version {number}"
+    state = "is not copied" if made is None else "is copied but not finalized"
+    if not run.may_write(f"version {declared.name} ({what}) {state}"):
         return None
     original = source.get_version(wanted.registered_name, number)
-    if original is None:
-        run.wait(
-            c.WAITING_FOR_MODEL_VERSION,
-            f"version {declared.name}: {wanted.registered_name} version {number} does not exist in the source",
-        )
+    if original is None or original.status != READY:
+        problem = "does not exist" if original is None else f"is {original.status}, not READY,"
+        run.wait(c.WAITING_FOR_MODEL_VERSION, f"version {declared.name}: {what} {problem} in the source")
         return None
     copy_of = source.copy_source(wanted.registered_name, original)
+    if isinstance(copy_of, FilesCopySource) and run.registry.creates_versions:
+        raise errors.Rejected(f"copying {what} out of Unity Catalog into an MLflow registry is not supported")
     tags = {
         **{k: v for k, v in original.tags.items() if not k.startswith(f"{TAG_PREFIX}/")},
         **lineage_tags(source.location, wanted.registered_name, original),
@@ -73,7 +109,7 @@ def copied_version(run: ModelRun, declared: VersionSpec, versions: list[Observed
         run.name, SourceRequest(copy_of=copy_of), tags=tags, description=declared.description
     )
     run.note("VersionCopied", f"copied {wanted.registered_name} version {number} as version {created.version}")
-    versions.append(created)
+    versions[:] = [v for v in versions if v.version != created.version] + [created]
     return created
 
 

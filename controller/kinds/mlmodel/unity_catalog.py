@@ -2,7 +2,9 @@
 
 Unity Catalog versions are made by training (MLflow's client uploads the artifacts
 and registers them), so this registry finds declared versions instead of creating
-them; aliases, tags, the comment and deletion are managed here. Tags live on the
+them, except copies of another registry's versions, which it registers as MLflow's
+client does (create, upload, finalize); aliases, tags, the comment and deletion are
+managed here. Tags live on the
 MLflow-on-Unity-Catalog endpoints, which the SDK has no typed call for; reading the
 model there also returns its aliases and comment, so one read observes the model.
 """
@@ -17,9 +19,12 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.catalog import PermissionsChange, Privilege
 from databricks.sdk.service.ml import Metric
 
-from controller.clients import errors
+from controller.clients import errors, uc_versions
+from controller.clients import mlflow as mlflow_client
 from controller.clients.databricks import translated_errors
+from controller.clients.model_files import ArtifactFiles, VersionFiles, copy_between
 from controller.kinds.mlmodel import deployment_job
+from controller.kinds.mlmodel.copying import PENDING, FilesCopySource
 from controller.kinds.mlmodel.gates import Evidence, latest_values
 from controller.kinds.mlmodel.observed import CopySource, ObservedModel, ObservedVersion, SourceRequest
 from controller.reconciling.catalog_grants import GrantChange
@@ -112,7 +117,28 @@ class UnityCatalogRegistry:
     def create_version(
         self, name: str, source: SourceRequest, *, tags: dict[str, str], description: str | None
     ) -> ObservedVersion:
-        raise errors.Rejected(f"Unity Catalog model versions are registered by training, not here ({source.key})")
+        """Only a copy: created PENDING_REGISTRATION with its tags, its files uploaded, finalized. A copy left
+        pending (a crash, a failed upload) is found by its source and completed instead of made again."""
+        copy = source.copy_of
+        if copy is None:
+            raise errors.Rejected(f"Unity Catalog model versions are registered by training, not here ({source.key})")
+        uri = self.source_uri(source)
+        with translated_errors():
+            made = uc_versions.find_by_source(self._w, name, uri)
+            if made is None:
+                made = uc_versions.create_pending(self._w, name, source=uri, tags=tags, description=description)
+            if made.get("status") == PENDING:
+                number = int(made["version"])
+                self._upload(copy, VersionFiles(self._w, name, number))
+                made = uc_versions.finalize(self._w, name, number)
+        return _observed(made)
+
+    def _upload(self, copy: CopySource, target: VersionFiles) -> None:
+        if isinstance(copy, FilesCopySource):
+            copy_between(copy.files, target)
+            return
+        with mlflow_client.translated_errors("download_artifacts"):  # a version of an MLflow registry
+            copy_between(ArtifactFiles(copy.artifact_uri, copy.location), target)
 
     def tag_version(self, name: str, version: int, key: str, value: str) -> None:
         with translated_errors():
@@ -160,7 +186,16 @@ class UnityCatalogRegistry:
         )
 
     def copy_source(self, name: str, version: ObservedVersion) -> CopySource:
-        raise errors.Rejected(f"copying versions out of Unity Catalog is not supported yet ({name} version {version})")
+        """The version's files, read through this workspace's Files API, and its metrics (as evidence reads them)."""
+        evidence = self.evidence(name, version)
+        return FilesCopySource(
+            location=self.location,
+            registered_name=name,
+            version=version.version,
+            artifact_uri=f"models:/{name}/{version.version}",
+            metrics={**evidence.run_metrics, **evidence.model_metrics},
+            files=VersionFiles(self._w, name, version.version),
+        )
 
     def source_uri(self, source: SourceRequest) -> str:
         if source.copy_of:
@@ -233,6 +268,7 @@ def _observed(found: dict[str, Any]) -> ObservedVersion:
         status=str(found.get("status") or "UNKNOWN"),
         source=str(found.get("source") or ""),
         run_id=found.get("run_id") or None,
+        tags={t["key"]: t.get("value", "") for t in found.get("tags") or []},  # when the answer has them
         model_id=found.get("model_id") or None,
         deployment_run=deployment_job.parse(found.get("deployment_job_state")),
     )
