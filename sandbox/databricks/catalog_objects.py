@@ -94,6 +94,14 @@ class Version:
     updated_at: int
     comment: str | None = None
     tags: dict[str, str] = dataclasses.field(default_factory=dict)
+    files: dict[str, StoredFile] = dataclasses.field(default_factory=dict)
+    """The version's files by path below its root (`/Models/<catalog>/<schema>/<model>/<version>` in the Files API)."""
+
+
+@dataclasses.dataclass(frozen=True)
+class StoredFile:
+    contents: bytes
+    modified: int  # ms
 
 
 @dataclasses.dataclass

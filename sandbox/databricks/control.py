@@ -137,10 +137,10 @@ class Controls:
         self.calls[f"{method} {template}"] += 1
 
     def snapshot(self, prefix: str | None = None) -> Json:
-        """Counts per `METHOD /path/{template}`, and API reads (GET) and writes (other verbs) in total."""
+        """Counts per `METHOD /path/{template}`, and API reads (GET, HEAD) and writes (other verbs) in total."""
         calls = {k: v for k, v in sorted(self.calls.items()) if not prefix or k.split(" ", 1)[1].startswith(prefix)}
         api = [(k.split(" ", 1), v) for k, v in calls.items() if k.split(" ", 1)[1].startswith("/api/")]
-        reads = sum(v for (method, _), v in api if method == "GET")
-        writes = sum(v for (method, _), v in api if method != "GET")
+        reads = sum(v for (method, _), v in api if method in ("GET", "HEAD"))
+        writes = sum(v for (method, _), v in api if method not in ("GET", "HEAD"))
         out: dict[str, Any] = {"calls": calls, "reads": reads, "writes": writes}
         return out

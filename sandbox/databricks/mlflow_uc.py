@@ -12,10 +12,13 @@ from typing import Any
 
 from sandbox.databricks.catalog_objects import Model, Version
 from sandbox.databricks.deployment_jobs import DeploymentJobs
-from sandbox.databricks.state import ApiError, Json, Request, Route, int_param, not_found, page, require
+from sandbox.databricks.state import ApiError, Json, Request, Route, int_param, not_found, optional, page, require
 
 _FILTER = re.compile(r"\s*name\s*=\s*['\"]([^'\"]+)['\"]\s*")
 _MAX_RESULTS = 10000  # MLflow's client asks for 10000 by default
+
+Register = Callable[[Model, str, str, str | None, str | None, dict[str, str]], Version]
+"""Make a PENDING_REGISTRATION version: (model, principal, source, run_id, description, tags)."""
 
 
 class MlflowUnityCatalog:
@@ -26,10 +29,14 @@ class MlflowUnityCatalog:
         model: Callable[[str], Model],
         version: Callable[[str, Any], tuple[Model, Version]],
         deployment_jobs: Callable[[], DeploymentJobs | None] = lambda: None,
+        register: Register | None = None,
+        finalized: Callable[[Model, Version], None] = lambda model, version: None,
     ) -> None:
         self._model = model
         self._version = version
         self._deployment_jobs = deployment_jobs
+        self._register = register
+        self._finalized = finalized
 
     def get_model(self, req: Request) -> Json:
         model = self._model(_arg(req, "name"))
@@ -38,9 +45,9 @@ class MlflowUnityCatalog:
             "creation_timestamp": model.created_at,
             "last_updated_timestamp": model.updated_at,
             "user_id": model.created_by,
-            "tags": [{"key": k, "value": v} for k, v in sorted(model.tags.items())],
-            "aliases": [{"alias": a, "version": str(n)} for a, n in sorted(model.aliases.items())],
         }
+        _listed(out, "tags", [{"key": k, "value": v} for k, v in sorted(model.tags.items())])
+        _listed(out, "aliases", [{"alias": a, "version": str(n)} for a, n in sorted(model.aliases.items())])
         if model.comment is not None:
             out["description"] = model.comment
         if model.deployment_job_id:
@@ -63,6 +70,33 @@ class MlflowUnityCatalog:
 
     def get_version(self, req: Request) -> Json:
         model, v = self._version(_arg(req, "name"), _arg(req, "version"))
+        return {"model_version": self._version_view(model, v)}
+
+    def create_version(self, req: Request) -> Json:
+        """MLflow's first step of a registration: the version, PENDING_REGISTRATION until its files are
+        uploaded (Files API) and it is finalized."""
+        assert self._register is not None
+        model = self._model(require(req.body, "name"))
+        source = require(req.body, "source")
+        tags: dict[str, str] = {}
+        for tag in optional(req.body, "tags", list) or []:
+            if not isinstance(tag, dict) or not isinstance(tag.get("key"), str) or not tag["key"]:
+                raise ApiError(400, "INVALID_PARAMETER_VALUE", "Each tag must have a non-empty 'key'.")
+            tags[tag["key"]] = str(tag.get("value") or "")
+        run_id = optional(req.body, "run_id", str) or None
+        made = self._register(model, req.principal, source, run_id, optional(req.body, "description", str), tags)
+        return {"model_version": self._version_view(model, made)}
+
+    def finalize_version(self, req: Request) -> Json:
+        """The last step: PENDING_REGISTRATION → READY (the files are then frozen)."""
+        model, v = self._version(require(req.body, "name"), require(req.body, "version", (str, int)))
+        if v.status != "PENDING_REGISTRATION":
+            raise ApiError(
+                400,
+                "INVALID_PARAMETER_VALUE",
+                f"Model version {v.version} of '{model.full_name}' is {v.status}, not PENDING_REGISTRATION.",
+            )
+        self._finalized(model, v)
         return {"model_version": self._version_view(model, v)}
 
     def search_versions(self, req: Request) -> Json:
@@ -91,6 +125,7 @@ class MlflowUnityCatalog:
             "user_id": v.created_by,
             "source": v.source,
             "status": v.status,
+            "storage_location": f"{model.storage_location}/versions/{v.id}",
         }
         _listed(out, "tags", [{"key": k, "value": val} for k, val in sorted(v.tags.items())])
         held = [{"alias": a, "version": str(n)} for a, n in sorted(model.aliases.items()) if n == v.version]
@@ -137,6 +172,8 @@ class MlflowUnityCatalog:
             Route("GET", f"{ml}/registered-models/get", self.get_model),
             Route("GET", f"{ml}/model-versions/get", self.get_version),
             Route("GET", f"{ml}/model-versions/search", self.search_versions),
+            Route("POST", f"{ml}/model-versions/create", self.create_version),
+            Route("POST", f"{ml}/model-versions/finalize", self.finalize_version),
             Route("PATCH", f"{ml}/registered-models/update", self.update_model),
             Route("POST", f"{ml}/registered-models/set-tag", self.set_model_tag),
             Route("DELETE", f"{ml}/registered-models/delete-tag", self.delete_model_tag),

@@ -13,6 +13,7 @@ from typing import Any
 from sandbox.databricks.catalog_objects import IDENT, VERSION_STATUSES, Model, Schema, Version, split_name
 from sandbox.databricks.deployment_jobs import DeploymentJobs
 from sandbox.databricks.mlflow_uc import MlflowUnityCatalog
+from sandbox.databricks.model_files import ModelFiles
 from sandbox.databricks.state import (
     Clock,
     Json,
@@ -290,8 +291,28 @@ class RegisteredModels:
             Route("GET", f"{base}/{{full_name}}/versions/{{version}}", self.get_version),
             Route("PATCH", f"{base}/{{full_name}}/versions/{{version}}", self.update_version),
             Route("DELETE", f"{base}/{{full_name}}/versions/{{version}}", self.delete_version),
-            *MlflowUnityCatalog(self._model, self._version, lambda: self.deployment_jobs).routes(),
+            *MlflowUnityCatalog(
+                self._model, self._version, lambda: self.deployment_jobs, self._register, self._finalized
+            ).routes(),
+            *ModelFiles(self._clock, self._version).routes(),
         ]
+
+    def _register(
+        self, model: Model, owner: str, source: str, run_id: str | None, comment: str | None, tags: dict[str, str]
+    ) -> Version:
+        info = self.seed_version(
+            model.full_name,
+            owner,
+            source=source,
+            run_id=run_id,
+            status="PENDING_REGISTRATION",
+            comment=comment,
+            tags=tags,
+        )
+        return model.versions[int(info["version"])]
+
+    def _finalized(self, model: Model, version: Version) -> None:
+        self.set_version_status(model.full_name, version.version, "READY")
 
 
 def _check_alias(alias: str) -> None:

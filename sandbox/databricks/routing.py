@@ -15,7 +15,9 @@ _QUERY_METHODS = ("GET", "DELETE")
 
 
 def _compile(template: str) -> re.Pattern[str]:
-    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(template))
+    # `{name*}` takes the rest of the path, slashes included (the Files API's file and directory paths).
+    pattern = re.sub(r"\\\{(\w+)\\\*\\\}", r"(?P<\1>/.*)", re.escape(template))
+    pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", pattern)
     return re.compile(f"^{pattern}$")
 
 
@@ -47,7 +49,10 @@ def split_target(target: str) -> tuple[str, dict[str, list[str]]]:
 
 
 def parse_body(route: Route, method: str, body: bytes) -> Json:
-    """The body as the handler sees it: a JSON object, or the fields of a form for a form route."""
+    """The body as the handler sees it: a JSON object, the fields of a form for a form route, or the raw bytes
+    under `bytes` for a binary route."""
+    if route.binary:
+        return {"bytes": body}
     if route.form:
         return {k: v[0] for k, v in urllib.parse.parse_qs(body.decode(errors="replace")).items()}
     if not body.strip():

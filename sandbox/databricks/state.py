@@ -173,9 +173,9 @@ class Request:
 
 @dataclasses.dataclass(frozen=True)
 class Text:
-    """A plain-text answer (the serving metrics export); every other answer is a JSON object."""
+    """A non-JSON answer: text (the serving metrics export) or bytes (a Files API download)."""
 
-    body: str
+    body: str | bytes
     content_type: str
 
 
@@ -184,7 +184,8 @@ Handler = Callable[[Request], Json | Text]
 
 @dataclasses.dataclass(frozen=True)
 class Route:
-    """One REST operation: method, path template (`{name}` matches one path segment) and its handler."""
+    """One REST operation: method, path template (`{name}` matches one path segment, `{name*}` the rest of the
+    path) and its handler."""
 
     method: str
     template: str
@@ -193,3 +194,5 @@ class Route:
     """Answered without credentials (discovery and the OAuth token endpoint)."""
     form: bool = False
     """The body is an HTML form (`application/x-www-form-urlencoded`), as OAuth token requests are, not JSON."""
+    binary: bool = False
+    """The body is raw bytes (a Files API upload); the handler finds them as `body["bytes"]`."""

@@ -98,7 +98,10 @@ class WebServer:
         log.debug("%s %s -> %d", call.method, call.target, answer.status)
         if isinstance(answer.body, Text):
             headers = {**answer.headers, "Content-Type": answer.body.content_type}
-            return web.Response(status=answer.status, body=answer.body.body.encode(), headers=headers)
+            raw = answer.body.body
+            return web.Response(
+                status=answer.status, body=raw if isinstance(raw, bytes) else raw.encode(), headers=headers
+            )
         return web.Response(
             status=answer.status,
             body=json.dumps(answer.body).encode(),

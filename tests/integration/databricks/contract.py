@@ -32,6 +32,9 @@ EMPTY = "empty"
 """The SDK discards the answer: it must be `{}`."""
 PROMETHEUS_TEXT = "prometheus-text"
 """The SDK hands the answer over as bytes (`raw=True`, `Accept: text/plain`): it must be Prometheus text."""
+_OCTETS = "application/octet-stream"
+OCTET_STREAM = "octet-stream"
+"""The SDK hands the answer over as a stream (`raw=True`, a Files API download): raw bytes, as an octet stream."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -78,6 +81,9 @@ def problems(contract: Contract, status: int, body: Any) -> Iterator[str]:
             yield f"body: {body!r} where the SDK expects {{}}"
     elif contract == PROMETHEUS_TEXT:
         yield from _prometheus_problems(body)
+    elif contract == OCTET_STREAM:
+        if not isinstance(body, Text) or not isinstance(body.body, bytes) or body.content_type != _OCTETS:
+            yield f"body: {body!r} is not application/octet-stream bytes"
     elif isinstance(contract, type) and issubclass(contract, Message):
         try:
             json_format.ParseDict(body, contract())
@@ -99,7 +105,8 @@ def _prometheus_problems(body: Any) -> Iterator[str]:
         yield f"body: {body!r} is not text/plain"
         return
     try:
-        list(text_string_to_metric_families(body.body))
+        text = body.body if isinstance(body.body, str) else body.body.decode()
+        list(text_string_to_metric_families(text))
     except ValueError as exc:
         yield f"body: not Prometheus text: {exc}"
 

@@ -6,6 +6,7 @@ Unity Catalog endpoints, Jobs 2.0 and 2.1, malformed requests).
 
 from __future__ import annotations
 
+import io
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.core import Config
 from databricks.sdk.errors.base import DatabricksError
 from databricks.sdk.service import catalog, dataquality, jobs, ml, serving, workspace
+from databricks.sdk.service.files import FilesAPI
 
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 
@@ -201,6 +203,28 @@ def drive_deployment_jobs(emu: Emulator, w: WorkspaceClient, raw: Raw) -> None:
     raw("GET", version, name=MODEL, version=str(number))
     raw("PATCH", update, {"name": MODEL, "deployment_job_id": ""})
     w.registered_models.delete_alias(MODEL, "deployed")
+
+
+def drive_model_files(w: WorkspaceClient, raw: Raw) -> None:
+    """A version made as MLflow makes one: created PENDING_REGISTRATION, its files uploaded, listed, read, finalized."""
+    ml = "/api/2.0/mlflow/unity-catalog/model-versions"
+    made = raw("POST", f"{ml}/create", {"name": MODEL, "source": "models:/m-9", "tags": [{"key": "k", "value": "v"}]})
+    version = made["model_version"]["version"]
+    root = f"/Models/{MODEL.replace('.', '/')}/{version}"
+    files = FilesAPI(w.api_client)
+    files.upload(f"{root}/MLmodel", io.BytesIO(b"flavors: {}\n"), overwrite=True)
+    files.upload(f"{root}/data/model.bin", io.BytesIO(bytes(range(256))))
+    refused(lambda: files.upload(f"{root}/MLmodel", io.BytesIO(b"again"), overwrite=False))
+    list(files.list_directory_contents(root))
+    list(files.list_directory_contents(f"{root}/data"))
+    files.get_directory_metadata(f"{root}/data")
+    files.download(f"{root}/data/model.bin").contents.read()  # type: ignore[union-attr]
+    refused(lambda: files.download(f"{root}/missing"))
+    refused(lambda: list(files.list_directory_contents(f"{root}/missing")))
+    raw("POST", f"{ml}/finalize", {"name": MODEL, "version": version})
+    raw("POST", f"{ml}/finalize", {"name": MODEL, "version": version})  # not pending any more
+    refused(lambda: files.upload(f"{root}/late", io.BytesIO(b"late")))
+    raw("POST", f"{ml}/create", {"name": "main.risk.missing", "source": "models:/m-9"})
 
 
 def drive_legacy_jobs(emu: Emulator, raw: Raw) -> None:
@@ -432,6 +456,7 @@ def drive_all(emu: Emulator) -> None:
     drive_serving(emu, w)
     drive_jobs(emu, w)
     drive_deployment_jobs(emu, w, raw)
+    drive_model_files(w, raw)
     drive_legacy_jobs(emu, raw)
     drive_monitors(emu, w)
     drive_tracking(w)

@@ -6,10 +6,18 @@ import typing
 from typing import Any
 
 from databricks.sdk import oauth
-from databricks.sdk.service import catalog, dataquality, iam, jobs, ml, serving, workspace
+from databricks.sdk.service import catalog, dataquality, files, iam, jobs, ml, serving, workspace
 from mlflow.protos import databricks_uc_registry_messages_pb2 as uc
 
-from tests.integration.databricks.contract import EMPTY, PROMETHEUS_TEXT, Contract, Legacy, OAuthDocument, wire_keys
+from tests.integration.databricks.contract import (
+    EMPTY,
+    OCTET_STREAM,
+    PROMETHEUS_TEXT,
+    Contract,
+    Legacy,
+    OAuthDocument,
+    wire_keys,
+)
 
 # RFC 8414 section 2 (authorization server metadata) and RFC 6749 section 5.1 (the token answer).
 _DISCOVERY_KEYS = frozenset(
@@ -125,6 +133,13 @@ ROUTES: dict[str, Contract] = {
     f"DELETE {_ML}/registered-models/delete-tag": uc.DeleteRegisteredModelTagResponse,
     f"POST {_ML}/model-versions/set-tag": uc.SetModelVersionTagResponse,
     f"DELETE {_ML}/model-versions/delete-tag": uc.DeleteModelVersionTagResponse,
+    f"POST {_ML}/model-versions/create": uc.CreateModelVersionResponse,
+    f"POST {_ML}/model-versions/finalize": uc.FinalizeModelVersionResponse,
+    # A model version's files, as MLflow's SDK-based Unity Catalog artifact repository reads and writes them.
+    "PUT /api/2.0/fs/files{path*}": EMPTY,
+    "GET /api/2.0/fs/files{path*}": OCTET_STREAM,
+    "GET /api/2.0/fs/directories{path*}": files.ListDirectoryResponse,
+    "HEAD /api/2.0/fs/directories{path*}": EMPTY,
     "POST /api/2.0/mlflow/experiments/create": ml.CreateExperimentResponse,
     "GET /api/2.0/mlflow/experiments/get": ml.GetExperimentResponse,
     "GET /api/2.0/mlflow/experiments/get-by-name": ml.GetExperimentByNameResponse,
