@@ -11,11 +11,8 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import datetime
 import http.client
-import ipaddress
 import json
-import os
 import secrets
 import shutil
 import signal
@@ -28,48 +25,36 @@ from pathlib import Path
 from types import TracebackType
 from typing import IO, Self
 
-from cryptography import x509
-from cryptography.hazmat.primitives import hashes, serialization
-from cryptography.hazmat.primitives.asymmetric import ec, rsa
-from cryptography.x509.oid import NameOID
+from sandbox.cluster_binaries import (
+    BUILD_COMMAND,
+    CLUSTER_BINARIES,
+    ClusterError,
+    cache_dir,
+    find_binary,
+    kubernetes_minor,
+    missing_binaries,
+    repo_root,
+)
+from sandbox.cluster_pki import Pki
+
+__all__ = [
+    "BUILD_COMMAND",
+    "CLUSTER_BINARIES",
+    "ClusterError",
+    "LocalCluster",
+    "cache_dir",
+    "find_binary",
+    "free_loopback_ports",
+    "kubeconfig",
+    "missing_binaries",
+    "repo_root",
+]
 
 SERVICE_ACCOUNT_ISSUER = "https://kubernetes.default.svc.cluster.local"
 ADMIN_USER = "admin"
-BUILD_COMMAND = "bash tests/cluster/build.sh"
-CLUSTER_BINARIES = ("etcd", "kube-apiserver")
+SHARDED_WATCH_GATE = "ShardedListAndWatch"
+SHARDED_WATCH_MINOR = 36  # the first Kubernetes minor with sharded list and watch (alpha, off by default)
 _LOG_TAIL_LINES = 40
-
-
-class ClusterError(RuntimeError):
-    """The local cluster could not be prepared, started or used."""
-
-
-def repo_root() -> Path:
-    """The checkout this module belongs to: the binary cache sits beside its sources."""
-    for candidate in Path(__file__).resolve().parents:
-        if (candidate / "tests" / "cluster" / "go.mod").is_file():
-            return candidate
-    raise ClusterError("cannot find the repository root; set MLOPS_CACHE_DIR to the binary cache")
-
-
-def cache_dir() -> Path:
-    """Where build.sh puts its output; ``MLOPS_CACHE_DIR`` overrides the in-repo default."""
-    override = os.environ.get("MLOPS_CACHE_DIR")
-    return Path(override) if override else repo_root() / ".cache"
-
-
-def find_binary(name: str, *, bin_dir: Path | None = None) -> Path:
-    """Path of a built binary, or an error that says how to build it."""
-    path = (bin_dir or cache_dir() / "bin") / name
-    if not os.access(path, os.X_OK):
-        raise ClusterError(f"{path} is missing: run `{BUILD_COMMAND}` first")
-    return path
-
-
-def missing_binaries(*, bin_dir: Path | None = None) -> list[Path]:
-    """The cluster's binaries not built yet, so callers can fail early with one clear message."""
-    folder = bin_dir or cache_dir() / "bin"
-    return [folder / name for name in CLUSTER_BINARIES if not os.access(folder / name, os.X_OK)]
 
 
 def free_loopback_ports(count: int) -> list[int]:
@@ -95,73 +80,6 @@ def kubeconfig(*, server: str, ca_pem: bytes, user: str, token: str, namespace: 
     return json.dumps(config, indent=2)
 
 
-class _Pki:
-    """Keys and certificates the API server needs, written as PEM files into one folder."""
-
-    def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
-        ca_key = ec.generate_private_key(ec.SECP256R1())
-        ca_name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "local-cluster-ca")])
-        ca_cert = (
-            self._builder(subject=ca_name, issuer=ca_name, public_key=ca_key.public_key())
-            .add_extension(x509.BasicConstraints(ca=True, path_length=None), critical=True)
-            .sign(ca_key, hashes.SHA256())
-        )
-        server_key = ec.generate_private_key(ec.SECP256R1())
-        server_names = [x509.DNSName("localhost"), x509.IPAddress(ipaddress.IPv4Address("127.0.0.1"))]
-        server_cert = (
-            self._builder(
-                subject=x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "kube-apiserver")]),
-                issuer=ca_name,
-                public_key=server_key.public_key(),
-            )
-            .add_extension(x509.SubjectAlternativeName(server_names), critical=False)
-            .add_extension(x509.ExtendedKeyUsage([x509.oid.ExtendedKeyUsageOID.SERVER_AUTH]), critical=False)
-            .sign(ca_key, hashes.SHA256())
-        )
-        # Signs ServiceAccount tokens issued through the TokenRequest API.
-        service_account_key = rsa.generate_private_key(public_exponent=65537, key_size=2048)
-
-        self.ca_pem = ca_cert.public_bytes(serialization.Encoding.PEM)
-        self.ca_cert = self._write(folder / "ca.crt", self.ca_pem)
-        self.server_cert = self._write(folder / "server.crt", server_cert.public_bytes(serialization.Encoding.PEM))
-        self.server_key = self._write(folder / "server.key", self._private_pem(server_key))
-        self.service_account_key = self._write(folder / "sa.key", self._private_pem(service_account_key))
-        self.service_account_public_key = self._write(
-            folder / "sa.pub",
-            service_account_key.public_key().public_bytes(
-                serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo
-            ),
-        )
-
-    @staticmethod
-    def _builder(
-        *, subject: x509.Name, issuer: x509.Name, public_key: ec.EllipticCurvePublicKey
-    ) -> x509.CertificateBuilder:
-        now = datetime.datetime.now(datetime.UTC)
-        return (
-            x509.CertificateBuilder()
-            .subject_name(subject)
-            .issuer_name(issuer)
-            .public_key(public_key)
-            .serial_number(x509.random_serial_number())
-            .not_valid_before(now - datetime.timedelta(minutes=5))
-            .not_valid_after(now + datetime.timedelta(days=365))
-        )
-
-    @staticmethod
-    def _private_pem(key: ec.EllipticCurvePrivateKey | rsa.RSAPrivateKey) -> bytes:
-        return key.private_bytes(
-            serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8, serialization.NoEncryption()
-        )
-
-    @staticmethod
-    def _write(path: Path, content: bytes) -> Path:
-        path.write_bytes(content)
-        path.chmod(0o600)
-        return path
-
-
 @dataclasses.dataclass(frozen=True)
 class _Process:
     name: str
@@ -175,7 +93,8 @@ class LocalCluster:
     Construction prepares everything on disk (certificates, token file, kubeconfig); ``start()``
     launches the processes and returns once ``/readyz`` answers; ``stop()`` ends them and removes
     the work dir unless it was given or ``keep_work_dir`` is set. Use it as a context manager.
-    RBAC is on, so other identities (ServiceAccounts) get only what roles grant them.
+    RBAC is on, so other identities (ServiceAccounts) get only what roles grant them. With
+    ``sharded_watches`` (the default) the API server filters lists and watches by shard (Kubernetes 1.36+).
     """
 
     def __init__(
@@ -186,9 +105,13 @@ class LocalCluster:
         bin_dir: Path | None = None,
         startup_timeout: float = 60.0,
         stop_timeout: float = 10.0,
+        sharded_watches: bool = True,
     ) -> None:
         self.etcd_binary = find_binary("etcd", bin_dir=bin_dir)
         self.apiserver_binary = find_binary("kube-apiserver", bin_dir=bin_dir)
+        # Asked of the binary, not assumed: a cache built before the move to 1.36 has no such gate to turn on.
+        self._knows_sharding = kubernetes_minor(self.apiserver_binary) >= SHARDED_WATCH_MINOR
+        self.sharded_watches = sharded_watches and self._knows_sharding
         self.startup_timeout = startup_timeout
         self.stop_timeout = stop_timeout
         self._remove_work_dir = work_dir is None and not keep_work_dir
@@ -200,7 +123,7 @@ class LocalCluster:
         self._etcd_peer_url = f"http://127.0.0.1:{etcd_peer_port}"
         self.server_url = f"https://127.0.0.1:{self.apiserver_port}"
 
-        self._pki = _Pki(self.work_dir / "pki")
+        self._pki = Pki(self.work_dir / "pki")
         self.ca_path = self._pki.ca_cert
         self.admin_token = secrets.token_urlsafe(32)
         self._token_file = self.work_dir / "tokens.csv"
@@ -338,7 +261,14 @@ class LocalCluster:
             "--allow-privileged=true",
             # This admission plugin waits for ServiceAccounts that only a controller manager creates.
             "--disable-admission-plugins=ServiceAccount",
+            *self._feature_gates(),
         ]
+
+    def _feature_gates(self) -> list[str]:
+        """Sharded controllers ask for their slice of each list and watch (alpha: off by default)."""
+        if not self._knows_sharding:
+            return []  # an older server refuses to start on a gate it does not know
+        return [f"--feature-gates={SHARDED_WATCH_GATE}={str(self.sharded_watches).lower()}"]
 
     def _launch(self, name: str, command: list[str], log_path: Path) -> None:
         log = log_path.open("ab")
