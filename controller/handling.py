@@ -13,7 +13,6 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -25,6 +24,7 @@ from controller.clients.redaction import redact
 from controller.reconciling import errors as reactions
 from controller.status import conditions as c
 from controller.status.outcome import Note, Outcome
+from controller.status.patch import status_patch
 from controller.wiring.dependents import WAKER
 
 DELETE_RETRY_SECONDS = 15
@@ -128,37 +128,6 @@ def reconcile(
     if not outcome.ready.ok:
         logger.info("not ready: %s: %s", outcome.ready.reason, redact(outcome.ready.message))
     return status_patch(outcome, status=status, generation=generation, now=datetime.now(UTC))
-
-
-def status_patch(outcome: Outcome, *, status: Mapping[str, Any], generation: int, now: datetime) -> dict[str, Any]:
-    """Observed fields, both conditions, observedGeneration and lastObservedAt as one status patch."""
-    conditions = [dict(cond) for cond in status.get("conditions") or []]
-    ready, synced = (replace(v, message=redact(v.message)) for v in (outcome.ready, outcome.synced))
-    conditions = c.set_condition(conditions, type_=c.READY, verdict=ready, generation=generation, now=now)
-    conditions = c.set_condition(conditions, type_=c.SYNCED, verdict=synced, generation=generation, now=now)
-    applied = {"appliedGeneration": generation} if outcome.applied else {}
-    return {
-        **_removing_gone_keys(outcome.observed, status),
-        **applied,
-        "conditions": conditions,
-        "observedGeneration": generation,
-        "lastObservedAt": now.strftime("%Y-%m-%dT%H:%M:%SZ"),
-    }
-
-
-def _removing_gone_keys(observed: Mapping[str, Any], status: Mapping[str, Any]) -> dict[str, Any]:
-    """`observed` as a merge patch over `status`: a map key observed before and gone now is set to null.
-
-    A merge patch merges maps key by key, so without this an alias deleted from the registry would stay in
-    status.aliases for ever. Lists are replaced whole and need nothing.
-    """
-    patch: dict[str, Any] = {}
-    for key, value in observed.items():
-        before = status.get(key)
-        if isinstance(value, Mapping) and isinstance(before, Mapping):
-            value = {**{gone: None for gone in before if gone not in value}, **_removing_gone_keys(value, before)}
-        patch[key] = value
-    return patch
 
 
 def delete_external(

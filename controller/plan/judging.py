@@ -15,6 +15,7 @@ from controller.clients.redaction import redact
 from controller.plan.result import ADOPT, CREATE, ERROR, NOTHING, UPDATE, ResourcePlan, Said
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
+from controller.status.patch import patched_status
 
 WAITS_AFTER_WRITING = frozenset({c.PROMOTION_BLOCKED, c.ROLLOUT_PROGRESSING})
 """Not Ready although the controller did its part now: a gate holds an alias back, a rollout takes steps."""
@@ -64,12 +65,7 @@ def differences(observed: Outcome) -> tuple[str, ...]:
 
 def planned_status(status: Mapping[str, Any], outcome: Outcome, generation: int) -> dict[str, Any]:
     """The status the controller would write: what the resources following this one then read of it."""
-    conditions = [dict(cond) for cond in status.get("conditions") or []]
-    now = datetime.now(UTC)
-    for type_, verdict in ((c.READY, outcome.ready), (c.SYNCED, outcome.synced)):
-        conditions = c.set_condition(conditions, type_=type_, verdict=verdict, generation=generation, now=now)
-    applied = {"appliedGeneration": generation} if outcome.applied else {}
-    return {**status, **outcome.observed, **applied, "conditions": conditions, "observedGeneration": generation}
+    return patched_status(outcome, status=status, generation=generation, now=datetime.now(UTC))
 
 
 def _waiting(outcome: Outcome, *, wrote: bool) -> Said | None:

@@ -6,9 +6,10 @@ from datetime import UTC, datetime
 
 from prometheus_client import REGISTRY
 
-from controller.handling import _Registry, status_patch
+from controller.handling import _Registry
 from controller.status.conditions import Verdict
 from controller.status.outcome import Outcome
+from controller.status.patch import patched_status, status_patch
 
 
 def _gauge(kind: str, status: str) -> float | None:
@@ -46,7 +47,6 @@ def test_status_records_the_applied_generation_only_when_the_reconcile_applied_i
     assert pending["observedGeneration"] == 5
 
 
-
 def test_a_map_key_gone_from_the_external_object_is_removed_from_status() -> None:
     """Status is written as a merge patch, which merges maps: a key that disappeared must be sent as null."""
     now = datetime(2026, 12, 1, tzinfo=UTC)
@@ -58,3 +58,15 @@ def test_a_map_key_gone_from_the_external_object_is_removed_from_status() -> Non
     assert patch["labels"] == {"a": {"x": 1, "y": None}}
     assert patch["summary"] == "new"
     assert patch["versions"] == [1]
+
+
+def test_the_status_after_the_patch_is_what_the_api_server_would_store() -> None:
+    """`mlopsctl plan` hands this to the resources that follow: a gone alias is gone, untouched fields stay."""
+    now = datetime(2026, 12, 1, tzinfo=UTC)
+    done = Verdict(True, "Reconciled")
+    before = {"aliases": {"champion": 2, "challenger": 1}, "url": "https://x", "appliedGeneration": 1}
+    outcome = Outcome(ready=done, synced=done, observed={"aliases": {"champion": 3}}, applied=True)
+    after = patched_status(outcome, status=before, generation=2, now=now)
+    assert after["aliases"] == {"champion": 3}
+    assert (after["url"], after["appliedGeneration"], after["observedGeneration"]) == ("https://x", 2, 2)
+    assert [(x["type"], x["status"]) for x in after["conditions"]] == [("Ready", "True"), ("Synced", "True")]

@@ -10,12 +10,12 @@ import pytest
 from prometheus_client import REGISTRY
 
 from controller.api.validation import validate_document
-from controller.handling import status_patch
 from controller.kinds.mlmodel import reconcile as r
 from controller.kinds.mlmodel.gates import Evidence, judge, latest_values
 from controller.kinds.mlmodel.model import MLModelSpec, PromotionPolicy, PromotionStatus
 from controller.kinds.mlmodel.observed import ObservedVersion
 from controller.reconciling import ownership as own
+from controller.status.patch import status_patch
 from tests.unit.fake_registry import FakeRegistry
 
 NOW = datetime(2026, 12, 1, tzinfo=UTC)
