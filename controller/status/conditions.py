@@ -1,4 +1,4 @@
-"""One condition vocabulary for every kind, and the rules for setting conditions.
+"""One condition vocabulary for every kind: the two condition types and their reasons.
 
 Two condition types, each with one meaning:
 - Ready: the external object exists, matches the spec and is usable. This is what
@@ -18,15 +18,11 @@ To add a reason:
 3. Run `mlopsctl generate` and commit the docs it rewrites. `tests/unit/test_reasons.py`
    fails when a reason the code can set is not declared here, or when the docs are stale.
 
-Setter rules: every write stamps observedGeneration; lastTransitionTime moves only
-when the status flips; messages are trimmed so status stays small.
+The rules for setting conditions are in controller/status/setter.py; its names are reachable
+from here too, so a kind needs one import for a Verdict and its reason.
 """
 
 from __future__ import annotations
-
-from dataclasses import dataclass
-from datetime import datetime
-from typing import Any
 
 from controller.status.reasons import (
     CATALOG as CATALOG,
@@ -41,6 +37,11 @@ from controller.status.reasons import (
     WORKSPACE,
     reason,
 )
+from controller.status.setter import MAX_MESSAGE as MAX_MESSAGE
+from controller.status.setter import Verdict as Verdict
+from controller.status.setter import find as find
+from controller.status.setter import is_true as is_true
+from controller.status.setter import set_condition as set_condition
 
 READY = "Ready"
 SYNCED = "Synced"
@@ -283,66 +284,7 @@ ARTIFACT_LOCATION_DIFFERS = reason(
 # Never set by this version; kept because dashboards and health checks may match on it.
 DELETING = "Deleting"
 
-MAX_MESSAGE = 1024
-
-
-@dataclass(frozen=True)
-class Verdict:
-    """The value one condition should take."""
-
-    ok: bool
-    reason: str
-    message: str = ""
-
-    @property
-    def status(self) -> str:
-        return "True" if self.ok else "False"
-
-
-def set_condition(
-    conditions: list[dict[str, Any]],
-    *,
-    type_: str,
-    verdict: Verdict,
-    generation: int,
-    now: datetime,
-) -> list[dict[str, Any]]:
-    """Return conditions with `type_` set to `verdict`, leaving the others untouched."""
-    previous = next((c for c in conditions if c.get("type") == type_), None)
-    since = _timestamp(now)
-    if previous is not None and previous.get("status") == verdict.status:
-        since = str(previous.get("lastTransitionTime", since))
-    updated = {
-        "type": type_,
-        "status": verdict.status,
-        "reason": verdict.reason,
-        "message": _trim(verdict.message),
-        "lastTransitionTime": since,
-        "observedGeneration": generation,
-    }
-    others = [c for c in conditions if c.get("type") != type_]
-    return sorted([*others, updated], key=lambda c: str(c.get("type")))
-
 
 def is_waiting(reason: str) -> bool:
     """A Waiting* reason: the resource waits for something to exist or become Ready (it posts one Event)."""
     return reason.startswith("Waiting")
-
-
-def find(conditions: list[dict[str, Any]], type_: str) -> dict[str, Any] | None:
-    """The condition of that type, if present."""
-    return next((c for c in conditions if c.get("type") == type_), None)
-
-
-def is_true(conditions: list[dict[str, Any]], type_: str) -> bool:
-    condition = find(conditions, type_)
-    return condition is not None and condition.get("status") == "True"
-
-
-def _trim(message: str) -> str:
-    message = " ".join(message.split())
-    return message if len(message) <= MAX_MESSAGE else message[: MAX_MESSAGE - 1] + "…"
-
-
-def _timestamp(now: datetime) -> str:
-    return now.strftime("%Y-%m-%dT%H:%M:%SZ")

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from controller.status.conditions import Verdict
+from controller.status.setter import Verdict
 
 
 @dataclass(frozen=True)
