@@ -1,10 +1,14 @@
-"""ServingEndpoint: a Databricks Model Serving endpoint."""
+"""ServingEndpoint: a Databricks Model Serving endpoint.
+
+Its served entities are in entity_model.py and its rollout in rollout_model.py; the entities' shapes are
+reachable from here too, as the kind's readers know them.
+"""
 
 from __future__ import annotations
 
 from typing import Annotated, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field
 
 from controller.api.common import (
     CLOUD_TAG_KEY_LENGTH,
@@ -14,7 +18,6 @@ from controller.api.common import (
     CamelModel,
     ManagedSpec,
     ManagedStatus,
-    ObjectRef,
     PermissionEntry,
     PermissionsMode,
     PermissionsStatus,
@@ -22,80 +25,13 @@ from controller.api.common import (
     tag_value_rules,
 )
 from controller.api.crd import KindDefinition, PrinterColumn
+from controller.kinds.servingendpoint.entity_model import ENDPOINT_NAME_PATTERN
+from controller.kinds.servingendpoint.entity_model import ModelAliasRef as ModelAliasRef
+from controller.kinds.servingendpoint.entity_model import ServedEntity as ServedEntity
+from controller.kinds.servingendpoint.entity_model import ServedEntityStatus as ServedEntityStatus
 from controller.kinds.servingendpoint.rollout_model import MAX_ROLLED_ENTITY_NAME, Rollout, RolloutStatus
 
-ENDPOINT_NAME_PATTERN = r"^[A-Za-z0-9_-]+$"
-WorkloadType = Literal[
-    "CPU",
-    "CPU_MEDIUM",
-    "CPU_LARGE",
-    "GPU_SMALL",
-    "GPU_MEDIUM",
-    "GPU_LARGE",
-    "GPU_XLARGE",
-    "GPU_XLARGE_8",
-    "MULTIGPU_MEDIUM",
-]
 TagValue = Annotated[str, Field(json_schema_extra=tag_value_rules(CLOUD_TAG_VALUE_LENGTH))]
-
-
-class ModelAliasRef(ObjectRef):
-    """An MLModel in the same namespace and one of its aliases: the entity follows the alias."""
-
-    alias: str = Field(min_length=1, max_length=255, pattern=r"^[A-Za-z0-9_-]+$")
-    """The alias whose version is served."""
-
-
-class ServedEntity(CamelModel):
-    """One model version served by the endpoint."""
-
-    model_config = CamelModel.model_config | {
-        "json_schema_extra": {
-            "x-kubernetes-validations": [
-                {
-                    "rule": "has(self.modelRef) != (has(self.entityName) && has(self.entityVersion))",
-                    "message": "set either modelRef, or both entityName and entityVersion",
-                },
-                {
-                    "rule": "!has(self.modelRef) || !has(self.entityName)",
-                    "message": "entityName comes from the referenced MLModel when modelRef is set",
-                },
-            ]
-        }
-    }
-
-    name: str = Field(min_length=1, max_length=63, pattern=ENDPOINT_NAME_PATTERN)
-    """The served entity's name, unique in the endpoint; traffic routes refer to it. Named explicitly so a
-    new version does not rename it."""
-
-    model_ref: ModelAliasRef | None = None
-    """Serve the version an MLModel's alias points at, and follow it when the alias moves."""
-
-    entity_name: str | None = Field(default=None, min_length=1, max_length=256)
-    """The registered model to serve (catalog.schema.model on Unity Catalog), when not using modelRef."""
-
-    entity_version: int | None = Field(default=None, ge=1)
-    """The version to serve, when not using modelRef."""
-
-    workload_size: str = Field(default="Small", min_length=1, max_length=32)
-    """Provisioned concurrency: Small, Medium, Large, or a custom size."""
-
-    workload_type: WorkloadType = "CPU"
-    """The compute type."""
-
-    scale_to_zero: bool = False
-    """Scale to zero replicas when idle."""
-
-    environment_vars: dict[str, str] = Field(default_factory=dict, max_length=64)
-    """Environment variables for the model server; values may use {{secrets/scope/key}}. Variables set on the
-    endpoint and missing here are removed."""
-
-    @model_validator(mode="after")
-    def _one_source(self) -> ServedEntity:
-        """The CRD's CEL rules, for objects made in code."""
-        if (self.model_ref is None) != (self.entity_name is not None and self.entity_version is not None):
-            raise ValueError("set either modelRef, or both entityName and entityVersion")
-        return self
 
 
 class InferenceTable(CamelModel):
@@ -224,33 +160,6 @@ class ServingEndpointSpec(ManagedSpec):
     permissions_mode: PermissionsMode = "Listed"
     """Listed: manage the grants of the principals permissions lists (and listed before). Authoritative: the
     list is the endpoint's whole set of direct grants; any other is revoked (the controller keeps its own)."""
-
-
-class ServedEntityStatus(CamelModel):
-    """What the endpoint serves for one entity."""
-
-    name: str
-    """The served entity's name."""
-
-    entity_name: str | None = None
-    """The registered model served."""
-
-    entity_version: int | None = None
-    """The version served now."""
-
-    pending_version: int | None = None
-    """The version an update in progress moves to."""
-
-    desired_version: int | None = None
-    """The version the spec asks for: entityVersion, or the version modelRef's alias points at (unset while
-    it cannot be resolved)."""
-
-    deployment: str | None = None
-    """Deployment state (DEPLOYMENT_READY, DEPLOYMENT_CREATING, DEPLOYMENT_FAILED, ...)."""
-
-    message: str = ""
-    """Databricks' deployment state message while the entity is not deployed (creating, failed, aborted);
-    empty once it is ready."""
 
 
 class ServingEndpointStatus(ManagedStatus):
