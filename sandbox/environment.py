@@ -14,13 +14,13 @@ import shutil
 import subprocess
 import time
 from pathlib import Path
-from typing import Any
 
 import yaml
 
 from sandbox.cluster import LocalCluster, repo_root
 from sandbox.controller_process import ControllerProcess
-from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks import Emulator
+from sandbox.examples import example_documents
 from sandbox.mlflow_server import MlflowServer
 from sandbox.rollout_demo import ROLLOUT_ENDPOINT, ROLLOUT_MODEL, show_rollout
 from sandbox.training import register_versions
@@ -49,9 +49,7 @@ def run(*, work_dir: Path, mlflow_port: int, databricks_port: int, once: bool) -
         kubectl = _Kubectl(cluster.kubeconfig_path)
         kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
         kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
-        controller = ControllerProcess(
-            kubeconfig=cluster.kubeconfig_path, log_path=work_dir / "controller.log"
-        )
+        controller = ControllerProcess(kubeconfig=cluster.kubeconfig_path, log_path=work_dir / "controller.log")
         stack.enter_context(controller)
         _say(f"controller running (log: {controller.log_path}, metrics :{controller.metrics_port}/metrics)")
         applied = _apply_examples(kubectl, mlflow_url=mlflow.url, databricks_url=emulator.url)
@@ -91,28 +89,12 @@ def seed_databricks(emulator: Emulator) -> None:
 def _apply_examples(kubectl: _Kubectl, *, mlflow_url: str, databricks_url: str) -> list[tuple[str, str]]:
     """Apply every example (Workspaces pointed at the local servers); return (kind, name) of ours."""
     applied: list[tuple[str, str]] = []
-    for folder in EXAMPLE_FOLDERS:
-        for path in sorted((repo_root() / "examples" / folder).glob("*.yaml")):
-            for document in yaml.safe_load_all(path.read_text()):
-                if not document:
-                    continue
-                _localize(document, mlflow_url=mlflow_url, databricks_url=databricks_url)
-                kubectl("apply", "-f", "-", stdin=yaml.safe_dump(document))
-                if document["apiVersion"].startswith("mlops.gitops.dev/"):
-                    applied.append((document["kind"].lower(), document["metadata"]["name"]))
+    for document in example_documents(*EXAMPLE_FOLDERS, mlflow_url=mlflow_url, databricks_url=databricks_url):
+        kubectl("apply", "-f", "-", stdin=yaml.safe_dump(document))
+        if document["apiVersion"].startswith("mlops.gitops.dev/"):
+            applied.append((document["kind"].lower(), document["metadata"]["name"]))
     _say(f"applied {len(applied)} example resources")
     return applied
-
-
-def _localize(document: dict[str, Any], *, mlflow_url: str, databricks_url: str) -> None:
-    spec = document.get("spec") or {}
-    if document.get("kind") == "Workspace":
-        if "mlflow" in spec:
-            spec["mlflow"]["trackingUri"] = mlflow_url
-        if "databricks" in spec:
-            spec["databricks"]["host"] = databricks_url
-    if document.get("kind") == "Secret" and "token" in (document.get("stringData") or {}):
-        document["stringData"]["token"] = DEFAULT_TOKEN
 
 
 def _wait_ready(kubectl: _Kubectl, applied: list[tuple[str, str]]) -> None:

@@ -4,15 +4,16 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterator
+from typing import Any
 
 import pytest
-import yaml
 from databricks.sdk import WorkspaceClient
 
 from sandbox.controller_process import ControllerProcess
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from sandbox.environment import seed_databricks
-from tests.support import EXAMPLES, Kubectl, metric_sum
+from sandbox.examples import example_documents
+from tests.support import Kubectl, metric_sum
 
 pytestmark = pytest.mark.e2e
 
@@ -55,16 +56,10 @@ def _refused(controller: ControllerProcess) -> float:
     return sum(metric_sum(controller.metrics_port, calls, service="databricks", status=s) for s in ("429", "503"))
 
 
-def _examples(host: str) -> list[dict[str, object]]:
-    documents = []
-    for path in sorted((EXAMPLES / "databricks").glob("*.yaml")):
-        for document in yaml.safe_load_all(path.read_text()):
-            if not document:
-                continue
-            if document["kind"] == "Workspace":
-                document["spec"]["databricks"]["host"] = host
-                document["spec"]["driftInterval"] = "5s"
-            if document["kind"] == "Secret":
-                document["stringData"]["token"] = DEFAULT_TOKEN
-            documents.append(document)
+def _examples(host: str) -> list[dict[str, Any]]:
+    """The Databricks examples pointed at the emulator, checked every 5 s so the faults are met often."""
+    documents = example_documents("databricks", databricks_url=host)
+    for document in documents:
+        if document["kind"] == "Workspace":
+            document["spec"]["driftInterval"] = "5s"
     return documents

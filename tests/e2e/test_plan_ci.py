@@ -7,7 +7,6 @@ mlopsctl comes from this virtualenv (tests/unit/test_ci_example.py proves the in
 from __future__ import annotations
 
 import os
-import shutil
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -17,6 +16,7 @@ import pytest
 import yaml
 
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.examples import copy_examples
 from sandbox.mlflow_server import MlflowServer
 from tests.support import REPO
 from tests.unit.test_ci_example import Checkout
@@ -35,17 +35,14 @@ def _steps() -> dict[str, dict[str, Any]]:
 def _checkout(tmp: Path, emulator: Emulator, mlflow_server: MlflowServer, token: str) -> Checkout:
     """The examples as the user's deploy/, pointing at the local services; the step's env as CI sets it."""
     folder = tmp / "repository"
-    for example in ("mlflow", "databricks"):
-        shutil.copytree(REPO / "examples" / example, folder / "deploy" / example)
-    for path in (folder / "deploy").rglob("workspace.yaml"):
-        documents = list(yaml.safe_load_all(path.read_text()))
-        for document in documents:
-            spec = document.get("spec") or {}
-            if "databricks" in spec:
-                spec["databricks"]["host"] = emulator.url
-            if "mlflow" in spec:
-                spec["mlflow"]["trackingUri"] = mlflow_server.url
-        path.write_text(yaml.safe_dump_all(documents))
+    copy_examples(
+        folder / "deploy",
+        "mlflow",
+        "databricks",
+        mlflow_url=mlflow_server.url,
+        databricks_url=emulator.url,
+        token=None,  # the Secret as the examples have it: the plan connects with the runner's credentials
+    )
     outputs = {"GITHUB_OUTPUT": tmp / "output", "GITHUB_STEP_SUMMARY": tmp / "summary"}
     env = {
         **os.environ,

@@ -13,9 +13,10 @@ import pytest
 import yaml
 
 from sandbox.controller_process import ControllerProcess
-from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks import Emulator
 from sandbox.environment import seed_databricks
-from tests.support import EXAMPLES, Kubectl, load_example
+from sandbox.examples import example_documents
+from tests.support import Kubectl, load_example
 
 pytestmark = pytest.mark.e2e
 
@@ -37,7 +38,7 @@ def test_trace_shows_an_endpoints_dependencies_a_models_dependents_and_exits_by_
     kubectl: Kubectl, kubeconfig: Path, examples_emulator: Emulator, controller: ControllerProcess, tmp_path: Path
 ) -> None:
     ours = []
-    for document in [*_databricks_examples(examples_emulator.url), _payload_monitor()]:
+    for document in [*example_documents("databricks", databricks_url=examples_emulator.url), _payload_monitor()]:
         kubectl.apply(document)
         if document["apiVersion"].startswith("mlops.gitops.dev/"):
             ours.append(document)
@@ -127,19 +128,6 @@ def _rows(text: str) -> dict[str, list[str]]:
 
 def _tree(nodes: list[dict[str, Any]]) -> list[tuple[str, list[Any]]]:
     return [(f"{n['kind']}/{n['name']}", _tree(n["dependsOn"] or n["dependents"])) for n in nodes]
-
-
-def _databricks_examples(host: str) -> list[dict[str, Any]]:
-    """The Databricks examples as they are, with the Workspace pointed at the emulator."""
-    documents = []
-    for path in sorted((EXAMPLES / "databricks").glob("*.yaml")):
-        for document in yaml.safe_load_all(path.read_text()):
-            if document and document["kind"] == "Workspace":
-                document["spec"]["databricks"]["host"] = host
-            if document and document["kind"] == "Secret":
-                document["stringData"]["token"] = DEFAULT_TOKEN
-            documents += [document] if document else []
-    return documents
 
 
 def _payload_monitor() -> dict[str, Any]:
