@@ -126,7 +126,12 @@ class UnityCatalogRegistry:
         with translated_errors():
             made = uc_versions.find_by_source(self._w, name, uri)
             if made is None:
-                made = uc_versions.create_pending(self._w, name, source=uri, tags=tags, description=description)
+                # The source's metrics on a run here first, so the gates judge the copy on them (a crash before
+                # the create leaves that run unused, never a second version).
+                run_id = uc_versions.record_metrics(self._w, copy.metrics, f"copy of {uri}") if copy.metrics else None
+                made = uc_versions.create_pending(
+                    self._w, name, source=uri, tags=tags, description=description, run_id=run_id
+                )
             if made.get("status") == PENDING:
                 number = int(made["version"])
                 self._upload(copy, VersionFiles(self._w, name, number))
