@@ -43,3 +43,28 @@ def _files(repository: ArtifactRepository, path: str | None = None) -> Iterator[
             yield from _files(repository, item.path)
         else:
             yield item
+
+
+class ArtifactFiles:
+    """Files under an MLflow artifact URI, through MLflow's artifact repositories."""
+
+    def __init__(self, uri: str, tracking_uri: str) -> None:
+        self._repo = get_artifact_repository(uri, tracking_uri=tracking_uri)
+
+    def listing(self) -> Iterator[tuple[str, int | None]]:
+        return ((item.path, item.file_size) for item in _files(self._repo))
+
+    def fetch(self, path: str, local: Path) -> None:
+        with tempfile.TemporaryDirectory(prefix="mlops-fetch-") as folder:
+            fetched = Path(self._repo.download_artifacts(path, dst_path=folder))
+            fetched.replace(local)
+
+    def put(self, path: str, local: Path) -> None:
+        # log_artifact names the file after the local one: give it the target's name first.
+        with tempfile.TemporaryDirectory(prefix="mlops-put-") as folder:
+            named = Path(folder) / posixpath.basename(path)
+            local.replace(named)
+            try:
+                self._repo.log_artifact(str(named), artifact_path=posixpath.dirname(path) or None)
+            finally:
+                named.replace(local)

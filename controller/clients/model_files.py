@@ -1,9 +1,9 @@
 """A model's files, wherever they are, copied one file at a time through a temporary folder.
 
-Two stores: an MLflow artifact location (local paths, `mlflow-artifacts:` proxied servers, cloud stores,
-through MLflow's artifact repositories) and a Unity Catalog model version's files (the Files API at
+Stores: a Unity Catalog model version's files, here (the Files API at
 `/Models/<catalog>/<schema>/<model>/<version>`, as MLflow's SDK-based artifact repository for Unity Catalog
-reads and writes them). Each file is streamed to disk and from disk, so no model, and no file, is ever held
+reads and writes them), and an MLflow artifact location, in artifacts.py (apart, so that MLflow is loaded
+only where it is used). Each file is streamed to disk and from disk, so no model, and no file, is ever held
 in memory. Files already in the target with the same size are skipped: a copy a crash interrupted resumes.
 """
 
@@ -18,9 +18,6 @@ from typing import Protocol
 from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import NotFound
 from databricks.sdk.service.files import FilesAPI
-from mlflow.entities import FileInfo
-from mlflow.store.artifact.artifact_repo import ArtifactRepository
-from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
 CHUNK_BYTES = 1 << 20
 
@@ -54,31 +51,6 @@ def copy_between(source: FileSource, target: FileStore) -> int:
                 local.unlink(missing_ok=True)
             sent += 1
     return sent
-
-
-class ArtifactFiles:
-    """Files under an MLflow artifact URI, through MLflow's artifact repositories."""
-
-    def __init__(self, uri: str, tracking_uri: str) -> None:
-        self._repo = get_artifact_repository(uri, tracking_uri=tracking_uri)
-
-    def listing(self) -> Iterator[tuple[str, int | None]]:
-        return ((item.path, item.file_size) for item in _artifacts(self._repo))
-
-    def fetch(self, path: str, local: Path) -> None:
-        with tempfile.TemporaryDirectory(prefix="mlops-fetch-") as folder:
-            fetched = Path(self._repo.download_artifacts(path, dst_path=folder))
-            fetched.replace(local)
-
-    def put(self, path: str, local: Path) -> None:
-        # log_artifact names the file after the local one: give it the target's name first.
-        with tempfile.TemporaryDirectory(prefix="mlops-put-") as folder:
-            named = Path(folder) / posixpath.basename(path)
-            local.replace(named)
-            try:
-                self._repo.log_artifact(str(named), artifact_path=posixpath.dirname(path) or None)
-            finally:
-                named.replace(local)
 
 
 class VersionFiles:
@@ -115,12 +87,3 @@ class VersionFiles:
     def put(self, path: str, local: Path) -> None:
         with local.open("rb") as contents:
             self._files.upload(f"{self.root}/{path}", contents, overwrite=True)
-
-
-def _artifacts(repository: ArtifactRepository, path: str | None = None) -> Iterator[FileInfo]:
-    """Every file under `path`, depth first (an absent folder has none)."""
-    for item in repository.list_artifacts(path):
-        if item.is_dir:
-            yield from _artifacts(repository, item.path)
-        else:
-            yield item

@@ -20,9 +20,8 @@ from databricks.sdk.service.catalog import PermissionsChange, Privilege
 from databricks.sdk.service.ml import Metric
 
 from controller.clients import errors, uc_versions
-from controller.clients import mlflow as mlflow_client
 from controller.clients.databricks import translated_errors
-from controller.clients.model_files import ArtifactFiles, VersionFiles, copy_between
+from controller.clients.model_files import VersionFiles, copy_between
 from controller.kinds.mlmodel import deployment_job
 from controller.kinds.mlmodel.copying import PENDING, FilesCopySource
 from controller.kinds.mlmodel.gates import Evidence, latest_values
@@ -142,8 +141,11 @@ class UnityCatalogRegistry:
         if isinstance(copy, FilesCopySource):
             copy_between(copy.files, target)
             return
-        with mlflow_client.translated_errors("download_artifacts"):  # a version of an MLflow registry
-            copy_between(ArtifactFiles(copy.artifact_uri, copy.location), target)
+        # A version of an MLflow registry: MLflow's client is loaded only for such a copy.
+        from controller.clients import artifacts, mlflow
+
+        with mlflow.translated_errors("download_artifacts"):
+            copy_between(artifacts.ArtifactFiles(copy.artifact_uri, copy.location), target)
 
     def tag_version(self, name: str, version: int, key: str, value: str) -> None:
         with translated_errors():
