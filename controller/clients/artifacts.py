@@ -16,24 +16,12 @@ from mlflow.entities import FileInfo
 from mlflow.store.artifact.artifact_repo import ArtifactRepository
 from mlflow.store.artifact.artifact_repository_registry import get_artifact_repository
 
+from controller.clients.file_copy import copy_between
+
 
 def copy_files(source_uri: str, source_tracking_uri: str, target_uri: str, target_tracking_uri: str) -> int:
     """Copy every file under `source_uri` to the same path under `target_uri`; returns how many were sent."""
-    source = get_artifact_repository(source_uri, tracking_uri=source_tracking_uri)
-    target = get_artifact_repository(target_uri, tracking_uri=target_tracking_uri)
-    present = {f.path: f.file_size for f in _files(target)}
-    sent = 0
-    with tempfile.TemporaryDirectory(prefix="mlops-copy-") as scratch:
-        for item in _files(source):
-            if item.file_size is not None and present.get(item.path) == item.file_size:
-                continue
-            local = Path(source.download_artifacts(item.path, dst_path=scratch))
-            try:
-                target.log_artifact(str(local), artifact_path=posixpath.dirname(item.path) or None)
-            finally:
-                local.unlink(missing_ok=True)
-            sent += 1
-    return sent
+    return copy_between(ArtifactFiles(source_uri, source_tracking_uri), ArtifactFiles(target_uri, target_tracking_uri))
 
 
 def _files(repository: ArtifactRepository, path: str | None = None) -> Iterator[FileInfo]:

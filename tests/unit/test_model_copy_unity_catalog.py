@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from controller.clients.artifacts import ArtifactFiles
-from controller.clients.model_files import copy_between
+from controller.clients.file_copy import copy_between
 from controller.kinds.mlmodel.copying import FilesCopySource, copy_uri
 from controller.kinds.mlmodel.observed import CopySource, ObservedVersion, SourceRequest
 from controller.kinds.mlmodel.version_tags import FINGERPRINT_TAG, SOURCE_VERSION_TAG

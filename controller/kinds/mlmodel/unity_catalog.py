@@ -21,7 +21,8 @@ from databricks.sdk.service.ml import Metric
 
 from controller.clients import errors, uc_versions
 from controller.clients.databricks import translated_errors
-from controller.clients.model_files import VersionFiles, copy_between
+from controller.clients.file_copy import copy_between
+from controller.clients.model_files import VersionFiles
 from controller.kinds.mlmodel import deployment_job
 from controller.kinds.mlmodel.copying import PENDING, FilesCopySource
 from controller.kinds.mlmodel.gates import Evidence, latest_values
