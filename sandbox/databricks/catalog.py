@@ -6,7 +6,7 @@ lower-cased, as Unity Catalog stores identifiers.
 
 from __future__ import annotations
 
-from sandbox.databricks.catalog_objects import Schema, Table, split_name
+from sandbox.databricks.catalog_objects import Schema, Table, split_name, version_problem
 from sandbox.databricks.registered_models import RegisteredModels
 from sandbox.databricks.state import Clock, Json, Request, Route, new_uuid, not_found
 
@@ -66,7 +66,7 @@ class Catalog:
 
     def version_problem(self, entity_name: str, entity_version: str | None) -> str | None:
         """Why a served entity cannot be deployed, or None when it can."""
-        return self.registry.version_problem(entity_name, entity_version)
+        return version_problem(self.registry.models, entity_name, entity_version)
 
     # ---- lookups ----
 

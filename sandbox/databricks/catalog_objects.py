@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Mapping
 
 from sandbox.databricks.state import Json, invalid
 
@@ -183,3 +184,27 @@ class Model:
         if include_aliases and (aliases := self.alias_list(v.version)):
             out["aliases"] = aliases
         return out
+
+
+def version_problem(models: Mapping[str, Model], entity_name: str, entity_version: str | None) -> str | None:
+    """Why a served entity cannot be deployed, or None when it can.
+
+    `system.*` models (foundation models) are always there. A name without dots
+    is a workspace-registry model, and the emulator has no workspace registry.
+    """
+    parts = entity_name.lower().split(".")
+    if parts[0] == "system":
+        return None
+    if len(parts) == 1:
+        return f"Registered model '{entity_name}' does not exist in the workspace model registry."
+    model = models.get(entity_name.lower())
+    if model is None:
+        return f"Registered model '{entity_name}' does not exist."
+    if entity_version is None or not entity_version.isdigit():
+        return f"Invalid model version '{entity_version}' for model '{entity_name}'."
+    found = model.versions.get(int(entity_version))
+    if found is None:
+        return f"Model version {entity_version} of '{entity_name}' does not exist."
+    if found.status != "READY":
+        return f"Model version {entity_version} of '{entity_name}' is not READY (status {found.status})."
+    return None

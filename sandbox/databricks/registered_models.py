@@ -89,29 +89,6 @@ class RegisteredModels:
             self.deployment_jobs.registered(model, v)
         return model.version_info(v, include_aliases=True)
 
-    def version_problem(self, entity_name: str, entity_version: str | None) -> str | None:
-        """Why a served entity cannot be deployed, or None when it can.
-
-        `system.*` models (foundation models) are always there. A name without dots
-        is a workspace-registry model, and the emulator has no workspace registry.
-        """
-        parts = entity_name.lower().split(".")
-        if parts[0] == "system":
-            return None
-        if len(parts) == 1:
-            return f"Registered model '{entity_name}' does not exist in the workspace model registry."
-        model = self.models.get(entity_name.lower())
-        if model is None:
-            return f"Registered model '{entity_name}' does not exist."
-        if entity_version is None or not entity_version.isdigit():
-            return f"Invalid model version '{entity_version}' for model '{entity_name}'."
-        found = model.versions.get(int(entity_version))
-        if found is None:
-            return f"Model version {entity_version} of '{entity_name}' does not exist."
-        if found.status != "READY":
-            return f"Model version {entity_version} of '{entity_name}' is not READY (status {found.status})."
-        return None
-
     # ---- lookups ----
 
     def _model(self, full_name: str) -> Model:

@@ -218,7 +218,7 @@ def drive_model_files(w: WorkspaceClient, raw: Raw) -> None:
     list(files.list_directory_contents(root))
     list(files.list_directory_contents(f"{root}/data"))
     files.get_directory_metadata(f"{root}/data")
-    files.download(f"{root}/data/model.bin").contents.read()  # type: ignore[union-attr]
+    files.download(f"{root}/data/model.bin")
     refused(lambda: files.download(f"{root}/missing"))
     refused(lambda: list(files.list_directory_contents(f"{root}/missing")))
     raw("POST", f"{ml}/finalize", {"name": MODEL, "version": version})
