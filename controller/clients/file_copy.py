@@ -13,6 +13,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Protocol
 
+from controller.clients import errors
+
 
 class FileSource(Protocol):
     """A folder of files: listed (path below the root, size) depth first, each fetched to disk."""
@@ -28,12 +30,17 @@ class FileStore(FileSource, Protocol):
 
 
 def copy_between(source: FileSource, target: FileStore) -> int:
-    """Copy every file of `source` to the same path in `target`; returns how many were sent."""
+    """Copy every file of `source` to the same path in `target`; returns how many were sent.
+
+    A source with no files is refused: a model has at least its MLmodel file, and registering an empty copy
+    would serve nothing.
+    """
     present = dict(target.listing())
-    sent = 0
+    seen = sent = 0
     with tempfile.TemporaryDirectory(prefix="mlops-copy-") as scratch:
         local = Path(scratch) / "file"
         for path, size in source.listing():
+            seen += 1
             if size is not None and present.get(path) == size:
                 continue
             source.fetch(path, local)
@@ -42,4 +49,6 @@ def copy_between(source: FileSource, target: FileStore) -> int:
             finally:
                 local.unlink(missing_ok=True)
             sent += 1
+    if not seen:
+        raise errors.Rejected("the source version has no files to copy")
     return sent

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from controller.clients import errors
 from controller.clients.artifacts import ArtifactFiles
 from controller.clients.file_copy import copy_between
 from controller.kinds.mlmodel.copying import FilesCopySource, copy_uri
@@ -143,3 +144,11 @@ def test_files_are_copied_one_at_a_time_and_a_resumed_copy_sends_only_what_is_mi
     assert (target / "data" / "model.bin").read_bytes() == (source / "data" / "model.bin").read_bytes()
     assert (target / "MLmodel").read_text() == "flavors: {}\n"
     assert copy_between(ArtifactFiles(source.as_uri(), ""), ArtifactFiles(target.as_uri(), "")) == 0
+
+
+def test_a_source_without_files_is_refused_not_copied_empty(tmp_path: Path) -> None:
+    (tmp_path / "source").mkdir()
+    target = tmp_path / "target"
+    with pytest.raises(errors.Rejected, match="no files"):
+        copy_between(ArtifactFiles((tmp_path / "source").as_uri(), ""), ArtifactFiles(target.as_uri(), ""))
+    assert not target.exists() or not any(target.iterdir())
