@@ -132,7 +132,7 @@ class SimulatedJobs(Simulated):
         self.jobs[job_id] = ObservedJob(job_id=job_id, settings=dict(settings))
 
     def update_tags(self, job_id: int, tags: Mapping[str, str]) -> None:
-        job = self.get_job(job_id)
+        job = self.jobs.get(job_id) or self.real.get_job(job_id)
         assert job is not None, f"a tag update of job {job_id}, which does not exist"
         self.jobs[job_id] = dataclasses.replace(job, settings={**job.settings, "tags": dict(tags)})
 

@@ -102,6 +102,7 @@ def test_an_estate_imports_validates_and_is_adopted_with_only_ownership_tags_wri
     validated = _mlopsctl(kubectl, "validate", str(out))
     assert validated.returncode == 0, validated.stderr
     planned = _mlopsctl(kubectl, "plan", "-f", str(out), "-o", "json")
+    assert planned.stdout, planned.stderr
     plan = json.loads(planned.stdout)
     assert planned.returncode == 2, planned.stderr  # adoptions are changes; no field would change
     assert {k: v for k, v in plan["summary"].items() if v} == {"adopt": 6, "writes": 11}

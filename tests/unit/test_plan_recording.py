@@ -7,11 +7,12 @@ from typing import Any
 import pytest
 
 from controller.kinds.catalog import KINDS
+from controller.kinds.mljob.observed import ObservedJob
 from controller.kinds.mlmodel.observed import ObservedModel
 from controller.kinds.mlmodel.run import Registry
 from controller.plan.kinds import PLANNED
 from controller.plan.recording import PASS, Recorder, Simulated, UndeclaredCall
-from controller.plan.simulated import SimulatedRegistry, SimulatedServing
+from controller.plan.simulated import SimulatedJobs, SimulatedRegistry, SimulatedServing
 
 
 def _methods(protocol: type) -> set[str]:
@@ -105,3 +106,18 @@ def test_simulated_endpoint_update_starts_an_update_with_the_sent_config() -> No
     assert created.pending.traffic == {"a": 100}
     assert simulated.get_endpoint("e") is created
     assert simulated.get_endpoint("other") is PASS
+
+
+def test_simulated_job_tag_update_is_what_the_next_read_of_the_job_sees() -> None:
+    existing = ObservedJob(job_id=7, settings={"name": "train", "tags": {"team": "risk"}})
+
+    class Jobs:
+        def get_job(self, job_id: int) -> ObservedJob | None:
+            return existing if job_id == 7 else None
+
+    simulated = SimulatedJobs(Jobs())
+    assert simulated.get_job(7) is PASS  # untouched: read for real
+    simulated.update_tags(7, {"team": "risk", "mlops.gitops.dev/owner": "ns/train"})
+    assert simulated.get_job(7) == ObservedJob(
+        job_id=7, settings={"name": "train", "tags": {"team": "risk", "mlops.gitops.dev/owner": "ns/train"}}
+    )
