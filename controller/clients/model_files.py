@@ -22,7 +22,7 @@ class VersionFiles:
 
     def __init__(self, client: WorkspaceClient, model_name: str, version: int) -> None:
         # The generated Files API client, not `client.files`: that one first tries presigned-URL transfers.
-        self._files = FilesAPI(client.api_client)
+        self._files = FilesAPI(client.api_client)  # type: ignore[no-untyped-call]  # the SDK leaves its __init__ unannotated
         self.root = f"/Models/{model_name.replace('.', '/')}/{version}"
 
     def listing(self) -> Iterator[tuple[str, int | None]]:
