@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from mlflow.exceptions import MlflowException
 from mlflow.store.model_registry.rest_store import RestStore as RegistryStore
 from mlflow.store.tracking.rest_store import RestStore as TrackingStore
-from mlflow.utils.rest_utils import MlflowHostCreds
+from mlflow.utils.rest_utils import MlflowHostCreds, http_request
 
 from controller import metrics
 from controller.clients import errors
@@ -73,6 +73,12 @@ def connect(*, tracking_uri: str, registry_uri: str | None, credentials: MlflowC
         registry=RegistryStore(lambda: creds_for(registry_host)),
         tracking=TrackingStore(lambda: creds_for(tracking_uri)),
     )
+
+
+def server_version(connection: MlflowConnection) -> str | None:
+    """The registry server's version, where it tells (GET /version)."""
+    response = http_request(connection.registry.get_host_creds(), "/version", "GET")
+    return response.text.strip() if response.ok else None
 
 
 @contextlib.contextmanager

@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from typing import TYPE_CHECKING
 
+from controller.clients.on_demand import on_demand
 from controller.kinds.gitfolder import reconcile as gitfolder
-from controller.kinds.gitfolder.external import DatabricksRepos
 from controller.kinds.gitfolder.model import DEFINITION, GitFolderSpec, GitFolderStatus
 from controller.kinds.gitfolder.published import GITFOLDER
 from controller.kinds.workspace import lookup
@@ -13,11 +14,17 @@ from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Kind, Resource
 
+if TYPE_CHECKING:
+    from controller.kinds.gitfolder import external
+else:
+    external = on_demand("controller.kinds.gitfolder.external")
+
 Folder = Resource[GitFolderSpec, GitFolderStatus]
 
 
 def _connect(resource: Folder) -> gitfolder.Repos:
-    return DatabricksRepos(databricks_of(resource, kind=DEFINITION.kind))
+    client = databricks_of(resource, kind=DEFINITION.kind)
+    return external.DatabricksRepos(client)  # imports databricks-sdk, once a Databricks Workspace has connected
 
 
 def _reconcile(resource: Folder, repos: gitfolder.Repos) -> Outcome:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
+from controller.clients.on_demand import on_demand
 from controller.kinds.gitfolder.published import GITFOLDER
 from controller.kinds.mljob import reconcile as mljob
-from controller.kinds.mljob.external import DatabricksJobs
 from controller.kinds.mljob.folders import referenced
 from controller.kinds.mljob.model import DEFINITION, MLJobSpec, MLJobStatus
 from controller.kinds.mljob.observed import ObservedRun
@@ -16,13 +17,19 @@ from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Kind, Ref, Resource
 
+if TYPE_CHECKING:
+    from controller.kinds.mljob import external
+else:
+    external = on_demand("controller.kinds.mljob.external")
+
 RUN_POLL_SECONDS = 30.0
 
 Job = Resource[MLJobSpec, MLJobStatus]
 
 
 def _connect(resource: Job) -> mljob.Jobs:
-    return DatabricksJobs(databricks_of(resource, kind=DEFINITION.kind))
+    client = databricks_of(resource, kind=DEFINITION.kind)
+    return external.DatabricksJobs(client)  # imports databricks-sdk, once a Databricks Workspace has connected
 
 
 def _reconcile(resource: Job, jobs: mljob.Jobs) -> Outcome:

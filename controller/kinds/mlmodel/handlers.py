@@ -3,17 +3,24 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
+from controller.clients.on_demand import on_demand
 from controller.kinds.mljob.published import MLJOB
 from controller.kinds.mlmodel import reconcile as mlmodel
-from controller.kinds.mlmodel.external import MlflowRegistry
 from controller.kinds.mlmodel.model import DEFINITION, MLModelSpec, MLModelStatus
 from controller.kinds.mlmodel.published import MLMODEL
-from controller.kinds.mlmodel.unity_catalog import UnityCatalogRegistry
 from controller.kinds.workspace import lookup
 from controller.kinds.workspace.connection import connection
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Kind, NotUsable, Ref, Resource
+
+if TYPE_CHECKING:
+    from controller.kinds.mlmodel import external, unity_catalog
+else:
+    # Each imports its SDK: loaded once a Workspace of that kind has connected.
+    external = on_demand("controller.kinds.mlmodel.external")
+    unity_catalog = on_demand("controller.kinds.mlmodel.unity_catalog")
 
 Model = Resource[MLModelSpec, MLModelStatus]
 
@@ -23,12 +30,12 @@ def _registry(resource: Model) -> mlmodel.Registry:
     return _registry_of(resource, lookup.workspace_name(resource))
 
 
-def _registry_of(resource: Model, workspace: str) -> MlflowRegistry | UnityCatalogRegistry:
+def _registry_of(resource: Model, workspace: str) -> external.MlflowRegistry | unity_catalog.UnityCatalogRegistry:
     found = connection(resource.find(lookup.WORKSPACE, workspace), resource.namespace, workspace)
     if found.databricks is not None:
-        return UnityCatalogRegistry(found.databricks)
+        return unity_catalog.UnityCatalogRegistry(found.databricks)
     assert found.mlflow is not None
-    return MlflowRegistry(found.mlflow)
+    return external.MlflowRegistry(found.mlflow)
 
 
 def _reconcile(resource: Model, registry: mlmodel.Registry) -> Outcome:

@@ -9,10 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping
 from datetime import UTC, datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
+from controller.clients.on_demand import on_demand
 from controller.kinds.modelmonitor import reconcile as modelmonitor
-from controller.kinds.modelmonitor.external import DatabricksMonitors
 from controller.kinds.modelmonitor.model import DEFINITION, ModelMonitorSpec, ModelMonitorStatus
 from controller.kinds.modelmonitor.observed import ObservedRefresh
 from controller.kinds.servingendpoint.published import SERVINGENDPOINT
@@ -20,6 +20,11 @@ from controller.kinds.workspace import lookup
 from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Index, Kind, Ref, Resource
+
+if TYPE_CHECKING:
+    from controller.kinds.modelmonitor import external
+else:
+    external = on_demand("controller.kinds.modelmonitor.external")
 
 POLL_SECONDS = 15.0
 CLAIMS = "modelmonitor_claims"
@@ -36,7 +41,8 @@ def _claims(namespace: str, name: str, spec: Mapping[str, Any], status: Mapping[
 
 
 def _connect(resource: Monitor) -> modelmonitor.Monitors:
-    return DatabricksMonitors(databricks_of(resource, kind=DEFINITION.kind))
+    client = databricks_of(resource, kind=DEFINITION.kind)
+    return external.DatabricksMonitors(client)  # imports databricks-sdk, once a Databricks Workspace has connected
 
 
 def _reconcile(resource: Monitor, monitors: modelmonitor.Monitors) -> Outcome:

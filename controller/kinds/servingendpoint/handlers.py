@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable, Iterable
+from typing import TYPE_CHECKING
 
+from controller.clients.on_demand import on_demand
 from controller.kinds.mljob.published import MLJOB
 from controller.kinds.mlmodel.published import MLMODEL, ModelView
 from controller.kinds.servingendpoint import reconcile as endpoint
-from controller.kinds.servingendpoint.external import DatabricksServing
 from controller.kinds.servingendpoint.model import DEFINITION, ServingEndpointSpec, ServingEndpointStatus
 from controller.kinds.servingendpoint.published import SERVINGENDPOINT
 from controller.kinds.servingendpoint.rollout_model import ROLLOUT_ACTION
@@ -21,6 +22,11 @@ from controller.kinds.workspace import lookup
 from controller.kinds.workspace.connection import databricks_of
 from controller.status.outcome import Outcome
 from controller.wiring.kind import Kind, Ref, Resource
+
+if TYPE_CHECKING:
+    from controller.kinds.servingendpoint import external
+else:
+    external = on_demand("controller.kinds.servingendpoint.external")
 
 Endpoint = Resource[ServingEndpointSpec, ServingEndpointStatus]
 
@@ -48,7 +54,8 @@ def _jobs(resource: Endpoint) -> dict[str, int | None]:
 
 
 def _connect(resource: Endpoint) -> endpoint.Serving:
-    return DatabricksServing(databricks_of(resource, kind=DEFINITION.kind))
+    client = databricks_of(resource, kind=DEFINITION.kind)
+    return external.DatabricksServing(client)  # imports databricks-sdk, once a Databricks Workspace has connected
 
 
 def _reconcile(resource: Endpoint, serving: endpoint.Serving) -> Outcome:

@@ -5,9 +5,7 @@ No kopf here: the handlers wiring and the deletion path both come through these 
 
 from __future__ import annotations
 
-from typing import Any
-
-from databricks.sdk import WorkspaceClient
+from typing import TYPE_CHECKING, Any
 
 from controller.clients import errors
 from controller.kinds.workspace import lookup
@@ -16,6 +14,9 @@ from controller.kube import SecretReader
 from controller.status import conditions as c
 from controller.status.outcome import Outcome
 from controller.wiring.kind import NotUsable, Resource
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
 
 CONNECTIONS = Connections(SecretReader())
 
@@ -47,5 +48,3 @@ def databricks_of(resource: Resource[Any, Any], *, kind: str) -> WorkspaceClient
     """The client of the Databricks Workspace a resource refers to, or NotUsable."""
     name = lookup.workspace_name(resource)
     return databricks(lookup.referenced(resource), resource.namespace, name, kind=kind)
-
-

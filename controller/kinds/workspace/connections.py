@@ -6,6 +6,10 @@ the SDK clients; every secret value read is registered for redaction the moment 
 read, so no error text quoting it (an SDK's, an HTTP library's) reaches status or logs.
 Values are used without surrounding whitespace (`kubectl create secret --from-file`
 keeps a file's trailing newline), and the Workspace says so once in a Warning Event.
+
+This is the client factory: an SDK is imported when the first Workspace of its kind connects
+(`controller.clients.on_demand`), so an MLflow-only installation never loads databricks-sdk
+and a Databricks-only one never loads mlflow.
 """
 
 from __future__ import annotations
@@ -16,13 +20,21 @@ import json
 import threading
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
-from databricks.sdk import WorkspaceClient
-
-from controller.clients import databricks, errors, mlflow, redaction
+from controller.clients import errors, redaction
+from controller.clients.on_demand import on_demand
 from controller.kinds.workspace.external import DatabricksProbe, MlflowProbe
 from controller.kinds.workspace.model import WorkspaceSpec
 from controller.kinds.workspace.reconcile import ConnectionProbe
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+    from controller.clients import databricks, mlflow
+else:
+    databricks = on_demand("controller.clients.databricks")
+    mlflow = on_demand("controller.clients.mlflow")
 
 SecretReader = Callable[[str, str], Mapping[str, str] | None]
 """(namespace, name) → the Secret's decoded data, or None when it does not exist."""

@@ -1,12 +1,23 @@
-"""Connection checks against MLflow and Databricks."""
+"""Connection checks against MLflow and Databricks.
+
+Each probe is made over a connection that exists already, so the SDK it uses has been imported;
+this module imports neither itself, as the connection factory loads it for both kinds.
+"""
 
 from __future__ import annotations
 
-from databricks.sdk import WorkspaceClient
-from mlflow.utils.rest_utils import http_request
+from typing import TYPE_CHECKING
 
-from controller.clients import databricks, mlflow
+from controller.clients.on_demand import on_demand
 from controller.kinds.workspace.reconcile import Identity
+
+if TYPE_CHECKING:
+    from databricks.sdk import WorkspaceClient
+
+    from controller.clients import databricks, mlflow
+else:
+    databricks = on_demand("controller.clients.databricks")
+    mlflow = on_demand("controller.clients.mlflow")
 
 
 class MlflowProbe:
@@ -22,8 +33,7 @@ class MlflowProbe:
     def check(self) -> Identity:
         with mlflow.translated_errors("check_connection"):
             self._conn.registry.search_registered_models(max_results=1)
-            response = http_request(self._conn.registry.get_host_creds(), "/version", "GET")
-        version = response.text.strip() if response.ok else None
+            version = mlflow.server_version(self._conn)
         return Identity(identity=self._username, server_version=version)
 
 

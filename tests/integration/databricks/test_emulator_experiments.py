@@ -8,7 +8,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.errors import InvalidParameterValue, NotFound, ResourceAlreadyExists
 from databricks.sdk.service.ml import ExperimentTag, ViewType
 
-from controller.kinds.experiment.external import DatabricksExperiments
+from controller.kinds.experiment.external.databricks_workspace import DatabricksExperiments
 
 pytestmark = pytest.mark.integration
 
