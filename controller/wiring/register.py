@@ -133,7 +133,7 @@ def _track(
     before = SCHEDULER.entry(uid)
     entry = _entry(kind, body)
     SCHEDULER.track(uid, entry)
-    woken = before is not None and _waking(kind, before) != _waking(kind, entry)
+    woken = before is not None and bool(kind.waking_annotations) and _waking(kind, before) != _waking(kind, entry)
     if woken and handling.REGISTRY.seconds_until_due(uid) is not None:
         handling.REGISTRY.schedule(uid, 0)
 

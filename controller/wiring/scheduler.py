@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import heapq
+import json
 import logging
+import sys
 import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
 from typing import Any, Protocol
 
 from controller import metrics
@@ -25,14 +26,26 @@ from controller import metrics
 logger = logging.getLogger(__name__)
 
 
-@dataclass(frozen=True, slots=True)
 class Entry:
-    """What the scheduler holds of one resource: its kind, its Workspace (the share it runs under), its body."""
+    """What the scheduler holds of one resource: its kind, its Workspace (the share it runs under), its body.
 
-    plural: str
-    workspace: tuple[str, str]
-    body: Mapping[str, Any]
-    """apiVersion, kind, trimmed metadata, spec and status, as the latest watch event showed them."""
+    The body is kept as compact JSON and parsed when a reconcile needs it: one bytes object of about 1.3 KiB
+    instead of a tree of dicts and strings about 4.5 times that size, held for every resource between its
+    checks (and one allocation, not dozens, for each watch event that replaces it).
+    """
+
+    __slots__ = ("_packed", "plural", "workspace")
+
+    def __init__(self, plural: str, workspace: tuple[str, str], body: Mapping[str, Any]) -> None:
+        self.plural = sys.intern(plural)
+        self.workspace = (sys.intern(workspace[0]), sys.intern(workspace[1]))  # shared by a Workspace's resources
+        self._packed = json.dumps(body, separators=(",", ":"), ensure_ascii=False).encode()
+
+    @property
+    def body(self) -> dict[str, Any]:
+        """apiVersion, kind, trimmed metadata, spec and status, as the latest watch event showed them (a copy)."""
+        parsed: dict[str, Any] = json.loads(self._packed)
+        return parsed
 
 
 Check = Callable[[Entry, bool], None]

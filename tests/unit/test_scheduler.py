@@ -167,3 +167,19 @@ def test_a_resource_that_left_is_not_checked() -> None:
         assert recorder.calls == [(kept, False)]
 
     asyncio.run(scenario())
+
+
+def test_an_entry_gives_each_check_the_body_as_the_watch_event_showed_it() -> None:
+    watched = {
+        "metadata": {"name": "fraud", "annotations": {"mlops.gitops.dev/rollout-action": "promote"}},
+        "spec": {"registeredName": "main.risk.fraud", "aliases": {"champion": 3}},
+        "status": {"aliases": {"champion": 2}, "conditions": [{"type": "Ready", "status": "True", "message": "é"}]},
+    }
+    entry = Entry("mlmodels", ("risk", "dbx"), watched)
+    watched["spec"]["aliases"]["champion"] = 4  # the event's body changing later does not change what was kept
+    first = entry.body
+    assert first["spec"]["aliases"] == {"champion": 3}
+    assert first["status"]["conditions"][0]["message"] == "é"
+    first["status"]["aliases"]["champion"] = 9  # a check changing its copy leaves the next check's alone
+    assert entry.body["status"]["aliases"] == {"champion": 2}
+    assert entry.workspace == ("risk", "dbx")
