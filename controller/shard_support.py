@@ -7,40 +7,43 @@ the shard's selector and a limit of one. Custom resources cannot tell: their lis
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from kubernetes import client, config
-from kubernetes.client.exceptions import ApiException
 
 from controller import sharding
 
 _TIMEOUT_SECONDS = 10
+_CANNOT_TELL = "cannot tell whether the API server filters by shard (--shard-count)"
 
 
 def server_supports(namespace: str, shard_selector: str, *, api: Any = None) -> bool:
     """True when the server applied `shard_selector` to a list; raises ShardingError when it cannot be asked."""
     api_client = api or _api_client()
     try:
-        body, _, _ = api_client.call_api(
-            "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
+        request = api_client.param_serialize(
             "GET",
+            "/apis/coordination.k8s.io/v1/namespaces/{namespace}/leases",
             path_params={"namespace": namespace},
             query_params=[("shardSelector", shard_selector), ("limit", 1)],
             header_params={"Accept": "application/json"},
             auth_settings=["BearerToken"],
-            response_type="object",
-            _request_timeout=_TIMEOUT_SECONDS,
         )
-    except ApiException as exc:
-        raise sharding.ShardingError(
-            f"cannot tell whether the API server filters by shard (--shard-count): listing Leases in namespace "
-            f"{namespace} (--lease-namespace) answered {exc.status} {exc.reason}"
-        ) from exc
+        method, url, headers, body, post_params = request
+        response = api_client.call_api(
+            method, url, header_params=headers, body=body, post_params=post_params, _request_timeout=_TIMEOUT_SECONDS
+        )
+        response.read()
     except Exception as exc:  # refused, reset, timed out: the controller could not start anyway
+        raise sharding.ShardingError(f"{_CANNOT_TELL}: {type(exc).__name__}: {exc}") from exc
+    if response.status != 200:
         raise sharding.ShardingError(
-            f"cannot tell whether the API server filters by shard (--shard-count): {type(exc).__name__}: {exc}"
-        ) from exc
-    return sharding.applied(body if isinstance(body, dict) else {}, shard_selector)
+            f"{_CANNOT_TELL}: listing Leases in namespace {namespace} (--lease-namespace) answered {response.status} "
+            f"{response.reason}"
+        )
+    listed = json.loads(response.data)
+    return sharding.applied(listed if isinstance(listed, dict) else {}, shard_selector)
 
 
 def _api_client() -> Any:
