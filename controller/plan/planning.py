@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from controller.clients import errors
+from controller.kinds.workspace.connection import connected_through
 from controller.kinds.workspace.connections import Connection
 from controller.kinds.workspace.model import WorkspaceSpec
 from controller.plan import judging
@@ -85,13 +86,15 @@ class Planner:
                 if waits
                 else dataclasses.replace(plan, action=ERROR, error=client)
             )
-        outcome = _reconciled(planned, resource, client)
+        with connected_through(_PlanConnections(self)):  # a copied version's source Workspace, read for real
+            outcome = _reconciled(planned, resource, client)
         writes = tuple(call.describe() for call in client.calls)
         plan = judging.judged(kind.definition.kind, resource.namespace, resource.name, external, outcome, writes)
         if plan.action in (UPDATE, ADOPT) and resource.spec.management_policy != "ObserveOnly":
             observe = resource.spec.model_copy(update={"management_policy": "ObserveOnly"})
             fresh = client.fresh()  # nothing the first run made up
-            observed = _reconciled(planned, dataclasses.replace(resource, spec=observe), fresh)
+            with connected_through(_PlanConnections(self)):
+                observed = _reconciled(planned, dataclasses.replace(resource, spec=observe), fresh)
             plan = dataclasses.replace(plan, changes=judging.differences(observed))
         if plan.action != ERROR:
             status = judging.planned_status(self._states[declared.key][1], outcome, resource.generation)
@@ -196,6 +199,19 @@ class Planner:
             except errors.ExternalError as exc:
                 self._connections[key] = Said(c.CONNECTION_FAILED, f"Workspace {name}: {exc}")
         return self._connections[key]
+
+
+@dataclasses.dataclass(frozen=True)
+class _PlanConnections:
+    """The plan's connections where a kind's reconcile reaches another Workspace itself."""
+
+    planner: Planner
+
+    def get(self, namespace: str, name: str, spec: WorkspaceSpec) -> Connection:
+        found = self.planner._connection(namespace, name, spec)
+        if isinstance(found, Said):
+            raise errors.Misconfigured(found.message)
+        return found
 
 
 def _reconciled(planned: Planned, resource: Resource[Any, Any], client: Recorder) -> Outcome:

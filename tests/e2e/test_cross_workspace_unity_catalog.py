@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import os
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,6 +18,7 @@ from databricks.sdk import WorkspaceClient
 from databricks.sdk.service.files import FilesAPI
 
 from sandbox.databricks import DEFAULT_TOKEN, Emulator, Timings
+from tests.e2e.test_plan import plan, write_manifests
 from tests.support import Kubectl, wait_until
 
 pytestmark = pytest.mark.e2e
@@ -124,7 +126,10 @@ def _workspace(kubectl: Kubectl, name: str, emu: Emulator) -> None:
     kubectl.wait_condition("workspace", name)
 
 
-def _model(name: str, workspace: str, registered: str, source: dict[str, Any]) -> dict[str, Any]:
+def _model(name: str, workspace: str, registered: str, source: dict[str, Any], *, gated: bool = True) -> dict[str, Any]:
+    gates = {
+        "champion": {"requireTags": {"validation_status": "approved"}, "metrics": [{"name": "val_auc", "min": 0.9}]}
+    }
     return {
         "apiVersion": API,
         "kind": "MLModel",
@@ -134,12 +139,7 @@ def _model(name: str, workspace: str, registered: str, source: dict[str, Any]) -
             "registeredName": registered,
             "versions": [{"name": "promoted", "source": {"fromModel": source}}],
             "aliases": {"champion": "promoted"},
-            "promotion": {
-                "champion": {
-                    "requireTags": {"validation_status": "approved"},
-                    "metrics": [{"name": "val_auc", "min": 0.9}],
-                }
-            },
+            "promotion": gates if gated else {},
         },
     }
 
@@ -282,3 +282,30 @@ def test_a_failure_between_upload_and_finalize_leaves_no_duplicate_and_is_comple
     assert calls[f"POST {ML}/create"] == 1  # the pending version was found and completed, not made again
     assert calls[f"POST {ML}/finalize"] == 2  # the failed one, then the one that completed it
     assert calls["PUT /api/2.0/fs/files{path*}"] == len(files)  # files already uploaded were not sent again
+
+
+def test_the_plan_shows_the_copy_as_a_planned_version_and_writes_nothing(
+    kubectl: Kubectl, staging: Emulator, production: Emulator, tmp_path: Path
+) -> None:
+    schema = kubectl.namespace.replace("-", "_")
+    name = f"main.{schema}.plan"
+    version = _train(staging, name, _model_files(), {"validation_status": "approved"})
+    production.seed_schema(f"main.{schema}")
+    _workspace(kubectl, "staging", staging)
+    _workspace(kubectl, "production", production)
+    folder = tmp_path / "deploy"
+    source = {"workspaceRef": {"name": "staging"}, "registeredName": name, "version": version}
+    # Without gates: judging a version the plan made up would read its evidence from the real registry.
+    write_manifests(folder, [_model("plan", "production", name, source, gated=False)])
+    before = staging.counters()["writes"], production.counters()["writes"]
+
+    code, planned = plan(kubectl, folder)
+
+    assert (staging.counters()["writes"], production.counters()["writes"]) == before
+    assert code == 2, planned
+    [model] = [r for r in planned["resources"] if r["kind"] == "MLModel"]
+    assert model["action"] == "create", model
+    assert any(w.startswith("create_version(") for w in model["writes"]), model["writes"]
+    assert any(w.startswith("set_alias(") for w in model["writes"]), model["writes"]
+    copied = [n for n in model["notes"] if n["reason"] == "VersionCopied"]
+    assert [n["message"] for n in copied] == [f"copied {name} version {version} as version 1"], model["notes"]

@@ -5,7 +5,9 @@ No kopf here: the handlers wiring and the deletion path both come through these 
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Any, Protocol
 
 from controller.clients import errors
 from controller.kinds.workspace import lookup
@@ -18,7 +20,27 @@ from controller.wiring.kind import NotUsable, Resource
 if TYPE_CHECKING:
     from databricks.sdk import WorkspaceClient
 
+    from controller.kinds.workspace.model import WorkspaceSpec
+
 CONNECTIONS = Connections(SecretReader())
+
+
+class ConnectionSource(Protocol):
+    def get(self, namespace: str, name: str, spec: WorkspaceSpec) -> Connection: ...
+
+
+_STANDING_IN: list[ConnectionSource] = []
+
+
+@contextlib.contextmanager
+def connected_through(source: ConnectionSource) -> Iterator[None]:
+    """Within: Workspaces are reached through `source`, not the controller's cache (`mlopsctl plan`, whose
+    connections use the CLI's credentials, for the Workspace an MLModel copies a version from)."""
+    _STANDING_IN.append(source)
+    try:
+        yield
+    finally:
+        _STANDING_IN.pop()
 
 
 def connection(view: lookup.WorkspaceView | None, namespace: str, name: str) -> Connection:
@@ -29,7 +51,7 @@ def connection(view: lookup.WorkspaceView | None, namespace: str, name: str) -> 
     assert view is not None
     assert view.spec is not None
     try:
-        return CONNECTIONS.get(namespace, name, view.spec)
+        return (_STANDING_IN[-1] if _STANDING_IN else CONNECTIONS).get(namespace, name, view.spec)
     except errors.ExternalError as exc:
         verdict = c.Verdict(False, c.CONNECTION_FAILED, f"Workspace {name}: {exc}")
         raise NotUsable(Outcome(ready=verdict, synced=verdict, retry_after=lookup.RETRY_SECONDS)) from exc
