@@ -15,7 +15,8 @@ from typing import Any
 from controller.kinds.experiment.run import ACTIVE, ObservedExperiment
 from controller.kinds.gitfolder.run import ObservedRepo
 from controller.kinds.mljob.observed import ObservedJob, ObservedRun
-from controller.kinds.mlmodel.observed import ObservedModel, ObservedVersion, SourceRequest
+from controller.kinds.mlmodel.gates import Evidence
+from controller.kinds.mlmodel.observed import CopySource, ObservedModel, ObservedVersion, SourceRequest
 from controller.kinds.modelmonitor.observed import ObservedMonitor, ObservedRefresh
 from controller.kinds.servingendpoint.observed import IN_PROGRESS, ObservedConfig, ObservedEndpoint, ObservedEntity
 from controller.plan.recording import PASS, Simulated
@@ -34,6 +35,7 @@ class SimulatedRegistry(Simulated):
         super().__init__(real)
         self.models: dict[str, ObservedModel] = {}
         self.versions: dict[str, list[ObservedVersion]] = {}
+        self.copies: dict[tuple[str, int], CopySource] = {}
 
     def create_model(self, name: str, *, description: str | None, tags: dict[str, str]) -> None:
         self.models[name] = ObservedModel(name=name, description=description or "", tags=dict(tags), aliases={})
@@ -47,14 +49,24 @@ class SimulatedRegistry(Simulated):
         number = max((v.version for v in (*known, *added)), default=0) + 1
         created = ObservedVersion(
             version=number,
-            status=PENDING_REGISTRATION,
+            # A copy is complete when its create returns (files sent, finalized); a registration may still run.
+            status="READY" if source.copy_of else PENDING_REGISTRATION,
             source=self.real.source_uri(source),
             run_id=source.run_id,
             tags=dict(tags),
             model_id=source.model_id,
         )
         added.append(created)
+        if source.copy_of:
+            self.copies[(name, number)] = source.copy_of
         return created
+
+    def evidence(self, name: str, version: ObservedVersion) -> Evidence:
+        """A copy the plan made up carries its tags and the metrics measured in the source, as the real one will."""
+        copy = self.copies.get((name, version.version))
+        if copy is None:
+            return PASS  # type: ignore[no-any-return]
+        return Evidence(version.version, dict(version.tags), dict(copy.metrics), {})
 
     def get_model(self, name: str) -> ObservedModel | None:
         return self.models.get(name, PASS)  # type: ignore[no-any-return]

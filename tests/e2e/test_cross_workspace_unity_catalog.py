@@ -126,7 +126,7 @@ def _workspace(kubectl: Kubectl, name: str, emu: Emulator) -> None:
     kubectl.wait_condition("workspace", name)
 
 
-def _model(name: str, workspace: str, registered: str, source: dict[str, Any], *, gated: bool = True) -> dict[str, Any]:
+def _model(name: str, workspace: str, registered: str, source: dict[str, Any]) -> dict[str, Any]:
     gates = {
         "champion": {"requireTags": {"validation_status": "approved"}, "metrics": [{"name": "val_auc", "min": 0.9}]}
     }
@@ -139,7 +139,7 @@ def _model(name: str, workspace: str, registered: str, source: dict[str, Any], *
             "registeredName": registered,
             "versions": [{"name": "promoted", "source": {"fromModel": source}}],
             "aliases": {"champion": "promoted"},
-            "promotion": gates if gated else {},
+            "promotion": gates,
         },
     }
 
@@ -295,8 +295,7 @@ def test_the_plan_shows_the_copy_as_a_planned_version_and_writes_nothing(
     _workspace(kubectl, "production", production)
     folder = tmp_path / "deploy"
     source = {"workspaceRef": {"name": "staging"}, "registeredName": name, "version": version}
-    # Without gates: judging a version the plan made up would read its evidence from the real registry.
-    write_manifests(folder, [_model("plan", "production", name, source, gated=False)])
+    write_manifests(folder, [_model("plan", "production", name, source)])
     before = staging.counters()["writes"], production.counters()["writes"]
 
     code, planned = plan(kubectl, folder)
@@ -306,6 +305,7 @@ def test_the_plan_shows_the_copy_as_a_planned_version_and_writes_nothing(
     [model] = [r for r in planned["resources"] if r["kind"] == "MLModel"]
     assert model["action"] == "create", model
     assert any(w.startswith("create_version(") for w in model["writes"]), model["writes"]
-    assert any(w.startswith("set_alias(") for w in model["writes"]), model["writes"]
+    # The tag and metric gates judge the planned copy on staging's evidence, as the controller will.
+    assert f"set_alias({name!r}, 'champion', 1)" in model["writes"], model["writes"]
     copied = [n for n in model["notes"] if n["reason"] == "VersionCopied"]
     assert [n["message"] for n in copied] == [f"copied {name} version {version} as version 1"], model["notes"]
