@@ -21,6 +21,7 @@ from controller.api.crd import GROUP, VERSION
 from controller.kube import StatusWriter
 from controller.reconciling import policy
 from controller.settings import MAX_CONCURRENT_RECONCILES
+from controller.wiring import heap
 from controller.wiring.dependents import DEPENDENTS, WAKER
 from controller.wiring.kind import Index, Kind, Published
 from controller.wiring.scheduler import Entry, Scheduler
@@ -50,13 +51,15 @@ SCHEDULER = Scheduler(due=handling.REGISTRY, check=_check, max_concurrent=MAX_CO
 
 
 def register_scheduler() -> None:
-    """Run the drift scheduler while the operator runs: kopf starts only once this replica leads (runner.py)."""
+    """Run the drift scheduler (and the heap trim) while the operator runs: kopf starts only once this replica
+    leads (runner.py)."""
     running: list[asyncio.Task[None]] = []
 
     async def start(settings: kopf.OperatorSettings, **_: Any) -> None:
         _Operator.settings = settings
         WAKER.listen(SCHEDULER.wake)
         running.append(asyncio.create_task(SCHEDULER.run(), name="drift scheduler"))
+        running.append(asyncio.create_task(heap.trim_forever(), name="heap trim"))
 
     async def stop(**_: Any) -> None:
         for task in running:
