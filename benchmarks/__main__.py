@@ -55,10 +55,18 @@ def main() -> int:
     parser.add_argument("--scale", type=int, default=0, help="only the scale run, with this many MLModels")
     parser.add_argument("--latency", type=float, default=0.1, help="scale run: seconds the emulator waits per call")
     parser.add_argument("--drift-interval", type=float, default=300, help="scale run: the drift interval in seconds")
+    parser.add_argument(
+        "--max-concurrent-reconciles", type=int, default=0, help="scale run: the controller's setting (0: its default)"
+    )
     args = parser.parse_args()
     work = Path(tempfile.mkdtemp(prefix="mlops-bench-"))
     if args.scale:
-        return _scale(work, args.scale, latency=args.latency, interval=args.drift_interval)
+        slots = (
+            ["--max-concurrent-reconciles", str(args.max_concurrent_reconciles)]
+            if args.max_concurrent_reconciles
+            else []
+        )
+        return _scale(work, args.scale, latency=args.latency, interval=args.drift_interval, args=slots)
     with LocalCluster(work_dir=work / "cluster") as cluster, Emulator() as emulator:
         kubectl = _Kubectl(cluster.kubeconfig_path)
         kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
@@ -99,7 +107,7 @@ def main() -> int:
     return 0
 
 
-def _scale(work: Path, count: int, *, latency: float, interval: float) -> int:
+def _scale(work: Path, count: int, *, latency: float, interval: float, args: list[str]) -> int:
     with LocalCluster(work_dir=work / "cluster") as cluster, Emulator() as emulator:
         kubectl = _Kubectl(cluster.kubeconfig_path)
         kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
@@ -108,8 +116,10 @@ def _scale(work: Path, count: int, *, latency: float, interval: float) -> int:
             python=os.environ.get("MLOPS_CONTROLLER_PYTHON", sys.executable),
             kubeconfig=cluster.kubeconfig_path,
             log_path=work / "controller.log",
+            args=args,
         )
         with controller:
+            print(f"controller options: {' '.join(args) or 'the defaults'}")
             figures = scale.measure(
                 kubectl, cluster.kubeconfig_path, emulator, controller, count=count, latency=latency, interval=interval
             )

@@ -57,11 +57,19 @@ def scrape(port: int) -> Buckets | None:
     return Buckets(counts) if counts else None
 
 
+def shown(window: Buckets, q: float) -> str:
+    """The q-quantile as text; one beyond the last finite bound is only known to exceed it (`> 120s`)."""
+    value = window.quantile(q)
+    finite = [bound for bound in window.counts if bound != float("inf")]
+    beyond = bool(finite) and value == max(finite) and window.counts[max(finite)] < q * window.total
+    return f"> {value:.0f}s" if beyond else f"{value:.2f}s"
+
+
 def report(window: Buckets | None, resources: int, intervals: int) -> str:
     if window is None:
         return f"drift check lateness: not measured (the controller exports no {METRIC})"
     per_resource = window.total / resources / intervals
     return (
         f"drift check lateness (checked at - due at), {window.total:.0f} checks, {per_resource:.2f} per resource "
-        f"per interval: p50 {window.quantile(0.5):.2f}s, p99 {window.quantile(0.99):.2f}s"
+        f"per interval: p50 {shown(window, 0.5)}, p99 {shown(window, 0.99)}"
     )
