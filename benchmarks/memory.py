@@ -5,13 +5,15 @@ on Unity Catalog reconciled and drift-checked, and the slope per resource betwee
 convergence, steady-state and promotion runs. Each `--controller` runs the controller with that PYTHONPATH
 (a `git worktree` of an earlier commit, say; default: as installed), one after the other on the same API
 server and emulator, each in a namespace of its own that it alone watches; the figures are printed side by
-side.
+side. Each RSS figure is the median of 30 readings a second apart, starting two drift intervals after the last
+resource was Ready.
 """
 
 from __future__ import annotations
 
 import argparse
 import os
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -31,6 +33,7 @@ from sandbox.databricks import DEFAULT_TOKEN, Emulator
 
 DRIFT_INTERVAL_SECONDS = 10
 POLL_SECONDS = 2.0  # listing thousands of resources is itself work on a 2-core machine
+SAMPLE_SECONDS = 30
 
 
 @dataclass
@@ -104,14 +107,14 @@ def _measure(
     with controller:
         kubectl("wait", "--for=condition=Ready", "workspace/dbx", "-n", namespace, "--timeout=300s")
         time.sleep(DRIFT_INTERVAL_SECONDS * 2)  # a few checks of the Workspace since
-        figures.idle = rss_mib(controller)
+        figures.idle = settled_rss(controller)
         print(f"  [{label}] idle: {figures.idle:.0f} MiB", flush=True)
         present = 0
         for level in sorted(levels):
             _apply_models(kubectl, emulator, namespace, range(present, level))
             present = level
             time.sleep(DRIFT_INTERVAL_SECONDS * 2)  # settled: every resource drift-checked since it converged
-            figures.levels.append((present, rss_mib(controller)))
+            figures.levels.append((present, settled_rss(controller)))
             print(f"  [{label}] {present} MLModels: {figures.levels[-1][1]:.0f} MiB", flush=True)
     return figures
 
@@ -154,6 +157,16 @@ def side_by_side(results: Sequence[Figures]) -> str:
         since = f"{results[0].levels[index - 1][0]}" if index else "idle"
         rows.append([f"per resource, {since} to {count}", *(f"{f.slope(index):.0f} KiB" for f in results)])
     return "\n".join("| " + " | ".join(row) + " |" for row in rows)
+
+
+def settled_rss(controller: ControllerProcess) -> float:
+    """The median of RSS read every second for SAMPLE_SECONDS: one reading swings by tens of MiB with the
+    churn of drift checks and the heap trims between them."""
+    samples = []
+    for _ in range(SAMPLE_SECONDS):
+        samples.append(rss_mib(controller))
+        time.sleep(1)
+    return statistics.median(samples)
 
 
 def rss_mib(controller: ControllerProcess) -> float:
