@@ -35,6 +35,7 @@ contract-binaries:
 
 lint: install
 	$(BIN)/ruff check controller sandbox tests benchmarks
+	$(BIN)/ruff format --check controller sandbox tests benchmarks
 	$(BIN)/lint-imports
 	$(BIN)/mypy
 	$(BIN)/mlopsctl generate --check

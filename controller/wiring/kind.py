@@ -76,7 +76,7 @@ class Resource(Generic[SpecT, StatusT]):
 
     @property
     def owner(self) -> str:
-        """"namespace/name": the value of the ownership tag on external objects."""
+        """The ownership tag's value on external objects: "namespace/name"."""
         return f"{self.namespace}/{self.name}"
 
     @property
