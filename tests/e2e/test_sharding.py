@@ -136,9 +136,12 @@ def test_each_resource_is_reconciled_by_one_shard_and_a_dead_leader_pauses_only_
         for shard in replicas:
             for process in replicas[shard]:
                 process.stop()
-        admin("delete", "mlmodels,workspaces", "-A", "-l", f"{RUN_LABEL}={run}", "--wait=false", check=False)
+        # Namespace by namespace: `kubectl -n default delete -A` refuses objects of other namespaces, and
+        # resources left here would be resumed by the session's controller against this test's stopped emulator.
         for ns in _all(namespaces):
+            Kubectl(kubeconfig, ns)("delete", "mlmodels,workspaces", "--all", "--wait=false", check=False)
             admin("delete", "namespace", ns, "--wait=false", check=False)
+        wait_until(lambda: not _listed(admin, run) or None, timeout=60, what="the run's resources deleted")
         release.uninstall()
         if not controller.running:
             controller.start()
@@ -187,6 +190,12 @@ def _balanced_namespaces(run: str) -> dict[int, list[str]]:
 
 def _all(namespaces: dict[int, list[str]]) -> list[str]:
     return [ns for names in namespaces.values() for ns in names]
+
+
+def _listed(admin: Kubectl, run: str) -> list[str]:
+    """The run's MLModels and Workspaces that still exist, in any namespace."""
+    found = admin("get", "mlmodels,workspaces", "--all-namespaces", "-l", f"{RUN_LABEL}={run}", "-o", "name")
+    return found.stdout.split()
 
 
 def _model(namespace: str) -> str:
