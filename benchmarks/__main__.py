@@ -1,14 +1,17 @@
-"""Benchmarks: `python -m benchmarks [--models N] [--memory-models M1,M2]` (or `make bench`);
+"""Benchmarks: `python -m benchmarks [--models N1,N2] [--memory-models M1,M2]` (or `make bench`);
 `python -m benchmarks --scale 10000 [--latency 0.1] [--drift-interval 300]` runs only the scale figures.
 
 Prints these figures, on a local API server and the Databricks emulator:
-- convergence: N MLModels (Unity Catalog, aliases to set) applied at once, time until a listing shows
-  all Ready with the controller, against a kopf operator that only marks them Ready (ratio), with the
-  apply's own time and the per-resource latency apart (`readiness`);
-- steady state: external reads and writes per resource over several drift intervals, and how late drift
-  checks start after their due time (p50/p99, from the controller's histogram: `lateness.py`);
-- memory: the controller's RSS idle (Workspaces only), with each M resources reconciled, and the slope
-  per resource between those counts (with the lateness of drift checks at each);
+- convergence, at each count N: N MLModels (Unity Catalog, aliases to set) applied at once, time until a
+  listing shows all Ready with the controller, against a kopf operator that only marks them Ready on the
+  same API server (ratio, against the 1.5x target), with the apply's own time and the per-resource latency
+  apart (`convergence`, `readiness`);
+- steady state, after the largest convergence with its resources present: external reads and writes per
+  resource over several drift intervals, and how late drift checks start after their due time (p50/p99,
+  from the controller's histogram: `lateness.py`);
+- memory, from a second controller process once the convergence resources are gone: RSS idle (Workspaces
+  only), with each M resources reconciled, and the slope per resource between those counts (with the
+  lateness of drift checks at each);
 - promotion: an alias edit to the registry and on to the endpoint that follows it (`promotion.py`);
 - reads and writes per resource per drift interval for every kind, each on an emulator of its own (`per_kind.py`);
 - scale, alone: lateness of drift checks, checks and calls per resource, RSS with a slow Databricks (`scale.py`).
@@ -17,31 +20,30 @@ Prints these figures, on a local API server and the Databricks emulator:
 from __future__ import annotations
 
 import argparse
-import os
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Any
 
-import yaml
-from kubernetes import client, config
-
-from benchmarks import lateness, per_kind, promotion, readiness, scale
-from sandbox.cluster import LocalCluster, repo_root
+from benchmarks import convergence, harness, lateness, per_kind, promotion, scale
 from sandbox.controller_process import ControllerProcess
-from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks import Emulator
 
 DRIFT_INTERVAL_SECONDS = 10
+MEMORY_NAMESPACE = "bench-mem"
 
 
 def main() -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks", description=__doc__)
-    parser.add_argument("--models", type=int, default=500, help="resources applied at once for convergence")
+    parser.add_argument(
+        "--models",
+        type=harness.counts,
+        default=[500, 2000],
+        help="resources applied at once for convergence, comma-separated (default 500,2000)",
+    )
     parser.add_argument(
         "--memory-models",
-        type=_counts,
+        type=harness.counts,
         default=[1000, 5000],
         help="resources present for each memory figure, comma-separated (default 1000,5000)",
     )
@@ -67,38 +69,34 @@ def main() -> int:
             else []
         )
         return _scale(work, args.scale, latency=args.latency, interval=args.drift_interval, args=slots)
-    with LocalCluster(work_dir=work / "cluster") as cluster, Emulator() as emulator:
-        kubectl = _Kubectl(cluster.kubeconfig_path)
-        kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
-        kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
-        _workspace(kubectl, emulator)
+    with harness.cluster(work) as (kubectl, emulator):
+        levels: list[int] = args.models
+        for namespace in (
+            *convergence.namespaces("noop", levels),
+            *convergence.namespaces("ctl", levels),
+            MEMORY_NAMESPACE,
+            promotion.NAMESPACE,
+        ):
+            harness.workspace(kubectl, emulator, namespace, DRIFT_INTERVAL_SECONDS)
 
-        baseline = _converge(kubectl, "noop", args.models, _noop_operator(cluster.kubeconfig_path, work), emulator)
-        controller = ControllerProcess(
-            python=os.environ.get("MLOPS_CONTROLLER_PYTHON", sys.executable),
-            kubeconfig=cluster.kubeconfig_path,
-            log_path=work / "controller.log",
-        )
-        with controller:
-            idle = _idle_rss(controller)
-            measured = _converge(kubectl, "ctl", args.models, None, emulator)
-            ratio = measured.ready_seconds / baseline.ready_seconds
-            print(f"convergence of {args.models} MLModels (Ready detected by listing every {readiness.POLL_SECONDS}s):")
-            print(f"  {measured.describe('the controller')}")
-            print(f"  {baseline.describe('a do-nothing kopf operator')}")
-            print(f"  ratio {ratio:.2f}")
-            reads, writes, calls, late = _steady_state(emulator, controller, args.drift_intervals)
-            present = args.models + 1  # and the warm-up resource
-            per_cr = reads / present / args.drift_intervals
-            print(
-                f"steady state: {reads} reads, {writes} writes over {args.drift_intervals} drift intervals "
-                f"of {DRIFT_INTERVAL_SECONDS}s for {present} MLModels: {per_cr:.2f} reads per resource per interval"
-            )
-            for call, count in sorted(calls.items(), key=lambda item: -item[1]):
-                print(f"  {count / present / args.drift_intervals:.2f} per resource per interval: {call}")
-            print(f"  {lateness.report(late, present, args.drift_intervals)}")
-            _memory(kubectl, emulator, controller, idle, present, args.memory_models)
-            figures = promotion.measure(kubectl, emulator, str(cluster.kubeconfig_path), args.promotions)
+        noop = convergence.noop_operator(kubectl.kubeconfig, work)
+        try:
+            baselines = list(convergence.measure(kubectl, emulator, "noop", levels))
+        finally:
+            noop.terminate()
+            noop.wait(timeout=30)
+        with harness.controller(kubectl, work / "controller.log") as controller:
+            _serving(controller)
+            measured = convergence.measure(kubectl, emulator, "ctl", levels, keep_last=True)
+            for baseline, ours in zip(baselines, measured, strict=True):
+                print(convergence.Compared(ours, baseline).report(), flush=True)
+            _print_steady_state(emulator, controller, levels[-1], args.drift_intervals)
+            last = convergence.namespaces("ctl", levels)[-1]
+            kubectl("delete", "mlmodels", "--all", "-n", last, "--timeout=600s")
+        # Memory from a second controller process, so no figure carries the heap of the convergence runs.
+        with harness.controller(kubectl, work / "controller-memory.log") as controller:
+            _memory(kubectl, emulator, controller, args.memory_models)
+            figures = promotion.measure(kubectl, emulator, args.promotions)
             print(promotion.report(figures))
             counted = per_kind.measure(
                 kubectl, count=args.kind_resources, interval=DRIFT_INTERVAL_SECONDS, intervals=args.drift_intervals
@@ -108,64 +106,27 @@ def main() -> int:
 
 
 def _scale(work: Path, count: int, *, latency: float, interval: float, args: list[str]) -> int:
-    with LocalCluster(work_dir=work / "cluster") as cluster, Emulator() as emulator:
-        kubectl = _Kubectl(cluster.kubeconfig_path)
-        kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
-        kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
-        controller = ControllerProcess(
-            python=os.environ.get("MLOPS_CONTROLLER_PYTHON", sys.executable),
-            kubeconfig=cluster.kubeconfig_path,
-            log_path=work / "controller.log",
-            args=args,
-        )
-        with controller:
-            print(f"controller options: {' '.join(args) or 'the defaults'}")
-            figures = scale.measure(
-                kubectl, cluster.kubeconfig_path, emulator, controller, count=count, latency=latency, interval=interval
-            )
-            print(figures)
+    with (
+        harness.cluster(work) as (kubectl, emulator),
+        harness.controller(kubectl, work / "controller.log", args=args) as controller,
+    ):
+        print(f"controller options: {' '.join(args) or 'the defaults'}")
+        print(scale.measure(kubectl, emulator, controller, count=count, latency=latency, interval=interval))
     return 0
 
 
-def _converge(
-    kubectl: _Kubectl,
-    prefix: str,
-    count: int,
-    operator: subprocess.Popen[bytes] | None,
-    emulator: Emulator,
-    *,
-    namespace: str | None = None,
-) -> readiness.Convergence:
-    """`count` MLModels applied at once, and when each was Ready, detected by listing (`readiness`)."""
-    namespace = namespace or f"bench-{prefix}"
-    kubectl("create", "namespace", namespace)
-    for index in range(-1, count):
-        emulator.seed_model_version(f"main.bench.{prefix}_{index}", source=f"models:/m-{prefix}-{index}")
-    api = client.CustomObjectsApi(config.new_client_from_config(config_file=str(kubectl.kubeconfig)))
-
-    def list_models() -> list[dict[str, Any]]:
-        listed = api.list_namespaced_custom_object("mlops.gitops.dev", "v1alpha1", namespace, "mlmodels")
-        return list(listed["items"])
-
-    def apply_and_time(documents: list[dict[str, Any]]) -> readiness.Convergence:
-        return readiness.converge(
-            lambda: kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump_all(documents)),
-            list_models,
-            (str(doc["metadata"]["name"]) for doc in documents),
-            timeout=1800,
-        )
-
-    # One resource first, untimed (index -1): the operator under test has started and connected before the
-    # clock runs, as it would have in a cluster where it has been running.
-    apply_and_time([_model(namespace, prefix, -1)])
-    measured = apply_and_time([_model(namespace, prefix, index) for index in range(count)])
-    if operator is not None:
-        operator.terminate()
-        operator.wait(timeout=30)
-        # Gone before the controller starts (the local API server runs no namespace controller, so the
-        # resources are deleted themselves; the baseline operator put no finalizer on them).
-        kubectl("delete", "mlmodels", "--all", "-n", namespace, "--timeout=300s")
-    return measured
+def _print_steady_state(emulator: Emulator, controller: ControllerProcess, largest: int, intervals: int) -> None:
+    reads, writes, calls, late = _steady_state(emulator, controller, intervals)
+    present = largest + 1  # and the warm-up resource
+    per_cr = reads / present / intervals
+    print(
+        f"steady state after the convergence of {largest} (its {present} MLModels present, warm-up included; "
+        f"the smaller counts deleted): {reads} reads, {writes} writes over {intervals} drift intervals "
+        f"of {DRIFT_INTERVAL_SECONDS}s: {per_cr:.2f} reads per resource per interval"
+    )
+    for call, count in sorted(calls.items(), key=lambda item: -item[1]):
+        print(f"  {count / present / intervals:.2f} per resource per interval: {call}")
+    print(f"  {lateness.report(late, present, intervals)}")
 
 
 def _steady_state(
@@ -183,8 +144,8 @@ def _steady_state(
     return int(counted["reads"]), int(counted["writes"]), dict(counted["calls"]), late
 
 
-def _idle_rss(controller: ControllerProcess) -> float:
-    """RSS once the controller serves its metrics and has checked the Workspaces (no other resources yet)."""
+def _serving(controller: ControllerProcess) -> None:
+    """Until the controller serves its metrics, then one drift interval: the Workspaces have been checked."""
     deadline = time.monotonic() + 60
     while time.monotonic() < deadline:
         try:
@@ -193,25 +154,32 @@ def _idle_rss(controller: ControllerProcess) -> float:
         except OSError:
             time.sleep(0.5)
     time.sleep(DRIFT_INTERVAL_SECONDS)
-    return _rss_mib(controller)
 
 
-def _memory(
-    kubectl: _Kubectl, emulator: Emulator, controller: ControllerProcess, idle: float, present: int, levels: list[int]
-) -> None:
-    """RSS at each count of MLModels (more applied in bench-mem), the slope between counts, and lateness there."""
-    print(f"memory: controller RSS {idle:.0f} MiB idle (Workspaces only)")
+def _memory(kubectl: harness.Kubectl, emulator: Emulator, controller: ControllerProcess, levels: list[int]) -> None:
+    """RSS idle, at each count of MLModels (applied in bench-mem), the slope between counts, and lateness there."""
+    _serving(controller)
+    idle = harness.rss_mib(controller)
+    print(
+        f"memory (a controller process of its own, started once the convergence resources were deleted; "
+        f"MLModels in {MEMORY_NAMESPACE}): RSS {idle:.0f} MiB idle (Workspaces only)"
+    )
     figures: list[tuple[int, float]] = []
-    for level in sorted(levels):
-        extra = level - present
-        if extra > 0:
-            _converge(kubectl, f"mem{level}", extra, None, emulator, namespace="bench-mem")
-            present += extra + 1  # and the converge's warm-up resource
+    present = 0
+    for level in levels:
+        documents = [
+            harness.mlmodel(MEMORY_NAMESPACE, f"mem-{index}", f"main.bench.mem_{index}")
+            for index in range(present, level)
+        ]
+        harness.seed(emulator, documents)
+        poll = convergence.poll_seconds(len(documents))
+        harness.apply_until_ready(kubectl, MEMORY_NAMESPACE, documents, timeout=convergence.TIMEOUT_SECONDS, poll=poll)
+        present = level
         time.sleep(DRIFT_INTERVAL_SECONDS * 2)  # settled: every resource drift-checked since it converged
         before = lateness.scrape(controller.metrics_port)
         time.sleep(DRIFT_INTERVAL_SECONDS)
         after = lateness.scrape(controller.metrics_port)
-        rss = _rss_mib(controller)
+        rss = harness.rss_mib(controller)
         slope = ""
         if figures:
             count, earlier = figures[-1]
@@ -220,73 +188,6 @@ def _memory(
         late = after - before if after is not None and before is not None else None
         print(f"    {lateness.report(late, present, 1)}")
         figures.append((present, rss))
-
-
-def _counts(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part.strip()]
-
-
-def _model(namespace: str, prefix: str, index: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "mlops.gitops.dev/v1alpha1",
-        "kind": "MLModel",
-        "metadata": {"name": f"{prefix}-{index}", "namespace": namespace},
-        "spec": {
-            "workspaceRef": {"name": "dbx"},
-            "registeredName": f"main.bench.{prefix}_{index}",
-            "adopt": True,
-            "aliases": {"champion": 1},
-        },
-    }
-
-
-def _workspace(kubectl: _Kubectl, emulator: Emulator) -> None:
-    for namespace in ("bench-noop", "bench-ctl", "bench-mem", promotion.NAMESPACE):
-        kubectl("create", "namespace", namespace)
-        kubectl("create", "secret", "generic", "dbx", "-n", namespace, f"--from-literal=token={DEFAULT_TOKEN}")
-        workspace = {
-            "apiVersion": "mlops.gitops.dev/v1alpha1",
-            "kind": "Workspace",
-            "metadata": {"name": "dbx", "namespace": namespace},
-            "spec": {
-                "databricks": {"host": emulator.url, "credentialsSecretRef": {"name": "dbx"}},
-                "driftInterval": f"{DRIFT_INTERVAL_SECONDS}s",
-            },
-        }
-        kubectl("apply", "-f", "-", stdin=yaml.safe_dump(workspace))
-
-
-def _noop_operator(kubeconfig: Path, work: Path) -> subprocess.Popen[bytes]:
-    log = (work / "noop.log").open("wb")
-    return subprocess.Popen(
-        [sys.executable, "-m", "kopf", "run", "--standalone", "-A", str(Path(__file__).with_name("noop_operator.py"))],
-        stdout=log,
-        stderr=subprocess.STDOUT,
-        env={**os.environ, "KUBECONFIG": str(kubeconfig)},
-    )
-
-
-def _rss_mib(controller: ControllerProcess) -> float:
-    pid = controller.pid
-    assert pid is not None
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
-class _Kubectl:
-    def __init__(self, kubeconfig: Path) -> None:
-        self.kubeconfig = kubeconfig
-        self._env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
-
-    def __call__(self, *args: str, stdin: str | None = None) -> str:
-        result = subprocess.run(
-            ["kubectl", *args], input=stdin, env=self._env, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0 and "AlreadyExists" not in result.stderr:
-            raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
-        return result.stdout
 
 
 if __name__ == "__main__":

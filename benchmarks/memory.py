@@ -14,22 +14,17 @@ from __future__ import annotations
 import argparse
 import os
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
 
-import yaml
-from kubernetes import client, config
-
-from benchmarks import readiness
-from sandbox.cluster import LocalCluster, repo_root
+from benchmarks import harness
+from sandbox.cluster import repo_root
 from sandbox.controller_process import ControllerProcess
-from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from sandbox.databricks import Emulator
 
 DRIFT_INTERVAL_SECONDS = 10
 POLL_SECONDS = 2.0  # listing thousands of resources is itself work on a 2-core machine
@@ -53,7 +48,9 @@ class Figures:
 
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m benchmarks.memory", description=__doc__)
-    parser.add_argument("--models", type=_counts, default=[1000, 5000], help="counts of MLModels (default 1000,5000)")
+    parser.add_argument(
+        "--models", type=harness.counts, default=[1000, 5000], help="counts of MLModels (default 1000,5000)"
+    )
     parser.add_argument(
         "--controller",
         action="append",
@@ -68,10 +65,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     # (or the installed one), never a `controller/` in the current directory.
     os.chdir(work)
     results: list[Figures] = []
-    with LocalCluster(work_dir=work / "cluster") as cluster, Emulator() as emulator:
-        kubectl = _Kubectl(cluster.kubeconfig_path)
-        kubectl("apply", "--server-side", "-f", str(repo_root() / "crds"))
-        kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+    with harness.cluster(work) as (kubectl, emulator):
         roots: list[str | None] = args.controller or [None]
         for number, root in enumerate(roots):
             label = root or "as installed"
@@ -85,7 +79,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
 
 def _measure(
-    kubectl: _Kubectl,
+    kubectl: harness.Kubectl,
     emulator: Emulator,
     python: str,
     root: str | None,
@@ -94,14 +88,10 @@ def _measure(
     work: Path,
     label: str,
 ) -> Figures:
-    _workspace(kubectl, emulator, namespace)
+    harness.workspace(kubectl, emulator, namespace, DRIFT_INTERVAL_SECONDS)
     env = {"PYTHONPATH": root} if root else {}
-    controller = ControllerProcess(
-        python=python,
-        kubeconfig=kubectl.kubeconfig,
-        log_path=work / f"{namespace}.log",
-        extra_env=env,
-        args=["-n", namespace],
+    controller = harness.controller(
+        kubectl, work / f"{namespace}.log", python=python, extra_env=env, args=["-n", namespace]
     )
     figures = Figures(label)
     with controller:
@@ -110,7 +100,7 @@ def _measure(
         figures.idle = settled_rss(controller)
         print(f"  [{label}] idle: {figures.idle:.0f} MiB", flush=True)
         present = 0
-        for level in sorted(levels):
+        for level in levels:
             _apply_models(kubectl, emulator, namespace, range(present, level))
             present = level
             time.sleep(DRIFT_INTERVAL_SECONDS * 2)  # settled: every resource drift-checked since it converged
@@ -119,23 +109,11 @@ def _measure(
     return figures
 
 
-def _apply_models(kubectl: _Kubectl, emulator: Emulator, namespace: str, indices: range) -> None:
-    for index in indices:
-        emulator.seed_model_version(_registered(namespace, index), source=f"models:/m-{index}")
-    api = client.CustomObjectsApi(config.new_client_from_config(config_file=str(kubectl.kubeconfig)))
-    documents = [_model(namespace, index) for index in indices]
-
-    def listed() -> list[dict[str, Any]]:
-        found = api.list_namespaced_custom_object("mlops.gitops.dev", "v1alpha1", namespace, "mlmodels")
-        return list(found["items"])
-
-    readiness.converge(
-        lambda: kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump_all(documents)),
-        listed,
-        (str(doc["metadata"]["name"]) for doc in documents),
-        timeout=3600,
-        poll=POLL_SECONDS,
-    )
+def _apply_models(kubectl: harness.Kubectl, emulator: Emulator, namespace: str, indices: range) -> None:
+    registered = f"main.bench.{namespace.replace('-', '_')}"
+    documents = [harness.mlmodel(namespace, f"m-{index}", f"{registered}_{index}") for index in indices]
+    harness.seed(emulator, documents)
+    harness.apply_until_ready(kubectl, namespace, documents, timeout=3600, poll=POLL_SECONDS)
 
 
 def _describe(figures: Figures) -> str:
@@ -164,69 +142,9 @@ def settled_rss(controller: ControllerProcess) -> float:
     churn of drift checks and the heap trims between them."""
     samples = []
     for _ in range(SAMPLE_SECONDS):
-        samples.append(rss_mib(controller))
+        samples.append(harness.rss_mib(controller))
         time.sleep(1)
     return statistics.median(samples)
-
-
-def rss_mib(controller: ControllerProcess) -> float:
-    pid = controller.pid
-    assert pid is not None
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
-
-
-def _workspace(kubectl: _Kubectl, emulator: Emulator, namespace: str) -> None:
-    kubectl("create", "namespace", namespace)
-    kubectl("create", "secret", "generic", "dbx", "-n", namespace, f"--from-literal=token={DEFAULT_TOKEN}")
-    workspace = {
-        "apiVersion": "mlops.gitops.dev/v1alpha1",
-        "kind": "Workspace",
-        "metadata": {"name": "dbx", "namespace": namespace},
-        "spec": {
-            "databricks": {"host": emulator.url, "credentialsSecretRef": {"name": "dbx"}},
-            "driftInterval": f"{DRIFT_INTERVAL_SECONDS}s",
-        },
-    }
-    kubectl("apply", "-f", "-", stdin=yaml.safe_dump(workspace))
-
-
-def _model(namespace: str, index: int) -> dict[str, Any]:
-    return {
-        "apiVersion": "mlops.gitops.dev/v1alpha1",
-        "kind": "MLModel",
-        "metadata": {"name": f"m-{index}", "namespace": namespace},
-        "spec": {
-            "workspaceRef": {"name": "dbx"},
-            "registeredName": _registered(namespace, index),
-            "adopt": True,
-            "aliases": {"champion": 1},
-        },
-    }
-
-
-def _registered(namespace: str, index: int) -> str:
-    return f"main.bench.{namespace.replace('-', '_')}_{index}"
-
-
-def _counts(text: str) -> list[int]:
-    return [int(part) for part in text.split(",") if part.strip()]
-
-
-class _Kubectl:
-    def __init__(self, kubeconfig: Path) -> None:
-        self.kubeconfig = kubeconfig
-        self._env = {**os.environ, "KUBECONFIG": str(kubeconfig)}
-
-    def __call__(self, *args: str, stdin: str | None = None) -> str:
-        result = subprocess.run(
-            ["kubectl", *args], input=stdin, env=self._env, capture_output=True, text=True, check=False
-        )
-        if result.returncode != 0 and "AlreadyExists" not in result.stderr:
-            raise RuntimeError(f"kubectl {' '.join(args)}: {result.stderr.strip()}")
-        return result.stdout
 
 
 if __name__ == "__main__":

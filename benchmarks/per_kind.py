@@ -15,11 +15,10 @@ from typing import Any
 
 import yaml
 
-from sandbox.databricks import DEFAULT_TOKEN, Emulator
+from benchmarks import harness
+from sandbox.databricks import Emulator
 
-API_VERSION = "mlops.gitops.dev/v1alpha1"
 SHA_MAIN, SHA_TAG = "1" * 40, "3" * 40
-Kubectl = Callable[..., str]
 
 
 @dataclass(frozen=True)
@@ -34,14 +33,14 @@ class Counted:
     not_ready: str | None = None  # why not all were Ready before the count began
 
 
-def measure(kubectl: Kubectl, *, count: int, interval: float, intervals: int) -> list[Counted]:
+def measure(kubectl: harness.Kubectl, *, count: int, interval: float, intervals: int) -> list[Counted]:
     """`count` resources of each kind, Ready, then counted over `intervals` drift intervals of `interval` s."""
     with ExitStack() as stack:
         kinds = {kind: stack.enter_context(Emulator()) for kind in (*_MAKERS, "Workspace")}
         for kind, emulator in kinds.items():
             emulator.set_timings(endpoint_update=0.2, monitor_pending=0.3, refresh_pending=0.2, refresh_running=0.3)
             namespace = _namespace(kind)
-            workspace(kubectl, emulator, namespace, interval)
+            harness.workspace(kubectl, emulator, namespace, interval)
             if kind in _MAKERS:
                 documents = list(_MAKERS[kind](emulator, namespace, count))
                 kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump_all(documents))
@@ -103,32 +102,16 @@ def _plural(kind: str) -> str:
     return kind.split(" ")[0].lower() + "s"
 
 
-def workspace(kubectl: Kubectl, emulator: Emulator, namespace: str, interval: float) -> None:
-    kubectl("create", "namespace", namespace)
-    kubectl("create", "secret", "generic", "dbx", "-n", namespace, f"--from-literal=token={DEFAULT_TOKEN}")
-    workspace = _resource(
-        "Workspace",
-        "dbx",
-        {
-            "databricks": {"host": emulator.url, "credentialsSecretRef": {"name": "dbx"}},
-            "driftInterval": f"{interval:.0f}s",
-        },
-        with_ref=False,
-    )
-    kubectl("apply", "-n", namespace, "-f", "-", stdin=yaml.safe_dump(workspace))
-
-
-def _resource(kind: str, name: str, spec: dict[str, Any], *, with_ref: bool = True) -> dict[str, Any]:
-    ref = {"workspaceRef": {"name": "dbx"}} if with_ref else {}
-    return {"apiVersion": API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": {**ref, **spec}}
+def _resource(kind: str, name: str, spec: dict[str, Any]) -> dict[str, Any]:
+    ref = {"workspaceRef": {"name": "dbx"}}
+    return {"apiVersion": harness.API_VERSION, "kind": kind, "metadata": {"name": name}, "spec": {**ref, **spec}}
 
 
 def _mlmodels(emulator: Emulator, namespace: str, count: int) -> Iterator[dict[str, Any]]:
     for i in range(count):
         name = f"main.reads.model_{i}"
         emulator.seed_model_version(name, source=f"models:/m-reads-{i}")
-        spec = {"registeredName": name, "adopt": True, "aliases": {"champion": 1}}
-        yield _resource("MLModel", f"model-{i}", spec)
+        yield harness.mlmodel(namespace, f"model-{i}", name)
 
 
 def _endpoints(emulator: Emulator, namespace: str, count: int) -> Iterator[dict[str, Any]]:

@@ -12,12 +12,13 @@ from __future__ import annotations
 import statistics
 import threading
 import time
-from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 import yaml
-from kubernetes import client, config, watch
+from kubernetes import watch
 
+from benchmarks import harness
 from sandbox.databricks import Emulator
 
 NAMESPACE = "bench-promo"
@@ -25,10 +26,8 @@ MODEL = "main.bench.promo"
 POLL_SECONDS = 0.005
 ROUND_TIMEOUT_SECONDS = 60.0
 
-Kubectl = Callable[..., str]
 
-
-def measure(kubectl: Kubectl, emulator: Emulator, kubeconfig: str, rounds: int) -> dict[str, list[float]]:
+def measure(kubectl: harness.Kubectl, emulator: Emulator, rounds: int) -> dict[str, list[float]]:
     """Seconds per round: patch → alias in status, patch → config update sent, status → config update sent."""
     for version in (1, 2):
         emulator.seed_model_version(MODEL, source=f"models:/m-promo-{version}")
@@ -36,7 +35,7 @@ def measure(kubectl: Kubectl, emulator: Emulator, kubeconfig: str, rounds: int) 
     kubectl("apply", "-n", NAMESPACE, "-f", "-", stdin=yaml.safe_dump_all(_manifests()))
     both = ("mlmodel/promo", "servingendpoint/promo")
     kubectl("wait", "-n", NAMESPACE, "--for=condition=Ready", *both, "--timeout=300s")
-    aliases = _AliasWatch(kubeconfig)
+    aliases = _AliasWatch(kubectl.kubeconfig)
     figures: dict[str, list[float]] = {"alias": [], "update": [], "wake": []}
     try:
         for round_ in range(rounds):
@@ -93,8 +92,8 @@ def _update_after(emulator: Emulator, sent: int) -> float:
 class _AliasWatch:
     """Watches the MLModel and remembers when its status first showed each champion version."""
 
-    def __init__(self, kubeconfig: str) -> None:
-        self._api = client.CustomObjectsApi(config.new_client_from_config(config_file=kubeconfig))
+    def __init__(self, kubeconfig: Path) -> None:
+        self._api = harness.custom_objects(kubeconfig)
         self._watch = watch.Watch()
         self._seen: list[tuple[float, int | None]] = []
         self._changed = threading.Condition()
@@ -139,23 +138,12 @@ class _AliasWatch:
 
 
 def _manifests() -> list[dict[str, Any]]:
-    meta = {"namespace": NAMESPACE}
     return [
+        harness.mlmodel(NAMESPACE, "promo", MODEL),
         {
-            "apiVersion": "mlops.gitops.dev/v1alpha1",
-            "kind": "MLModel",
-            "metadata": {"name": "promo", **meta},
-            "spec": {
-                "workspaceRef": {"name": "dbx"},
-                "registeredName": MODEL,
-                "adopt": True,
-                "aliases": {"champion": 1},
-            },
-        },
-        {
-            "apiVersion": "mlops.gitops.dev/v1alpha1",
+            "apiVersion": harness.API_VERSION,
             "kind": "ServingEndpoint",
-            "metadata": {"name": "promo", **meta},
+            "metadata": {"name": "promo", "namespace": NAMESPACE},
             "spec": {
                 "workspaceRef": {"name": "dbx"},
                 "endpointName": "bench-promo",
