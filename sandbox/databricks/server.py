@@ -1,9 +1,10 @@
-"""The Emulator: its life cycle, its Python admin API, and how one call is answered.
+"""The Emulator: its life cycle, its test controls, and how one call is answered.
 
 Requests under `/_emulator/` are the admin API (no Databricks auth); everything
 else is answered as a Databricks workspace would. One lock guards all state:
 route handlers run under it on the server's event loop, and the Python API takes
-it from the test's thread. Added latency and hangs wait outside it.
+it from the test's thread. Added latency and hangs wait outside it. What the
+workspace holds is seeded through the methods of `seeding.Seeding`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import contextlib
 import copy
 import dataclasses
 import threading
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterator, Mapping
 from types import TracebackType
 
 from sandbox.databricks.admin import ADMIN, admin_routes
@@ -27,14 +28,13 @@ from sandbox.databricks.monitors import Monitors
 from sandbox.databricks.permissions import Permissions, Principals, creators
 from sandbox.databricks.repos import Repos
 from sandbox.databricks.routing import Router, parse_body, split_target
+from sandbox.databricks.seeding import DEFAULT_TOKEN, DEFAULT_USER, Seeding
 from sandbox.databricks.serving import Serving
-from sandbox.databricks.serving_metrics import VersionBehaviour
 from sandbox.databricks.state import ApiError, Clock, Json, Request, Text, Timings
 from sandbox.databricks.tracking import Tracking
 from sandbox.databricks.web import Answer, Call, WebServer
 
-DEFAULT_TOKEN = "dapi-emulator-token"  # noqa: S105 - the sandbox's documented default credential
-DEFAULT_USER = "emulator-user@example.com"
+__all__ = ["DEFAULT_TOKEN", "DEFAULT_USER", "Emulator", "Exchange"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -48,13 +48,13 @@ class Exchange:
     body: Json | Text
 
 
-class Emulator:
+class Emulator(Seeding):
     """A Databricks workspace on loopback, for tests and local sandboxes.
 
     Use as a context manager (`with Emulator() as emu: emu.url`) or call
     `start()`/`stop()`. `tokens` maps PATs to user names; `oauth_clients` maps
-    OAuth client ids to secrets. Every admin method here is also reachable over
-    HTTP under `/_emulator/` (see the package README).
+    OAuth client ids to secrets. Every admin method here and in `Seeding` is also
+    reachable over HTTP under `/_emulator/` (see the package README).
     """
 
     def __init__(
@@ -206,90 +206,6 @@ class Emulator:
         finally:
             with self._lock:
                 self._recordings.remove(exchanges)
-
-    def seed_schema(self, full_name: str) -> str:
-        """Create a Unity Catalog schema; returns its `schema_id`."""
-        with self._lock:
-            return self.catalog.seed_schema(full_name, DEFAULT_USER).schema_id
-
-    def seed_git_remote(
-        self,
-        url: str,
-        *,
-        branches: Mapping[str, str] | None = None,
-        tags: Mapping[str, str] | None = None,
-        private: bool = False,
-    ) -> Json:
-        """Create or replace the Git remote a Git folder clones from (see `sandbox.databricks.repos`)."""
-        with self._lock:
-            return self.repos.seed_remote(
-                url, branches=dict(branches) if branches else None, tags=dict(tags) if tags else None, private=private
-            )
-
-    def push_git_branch(self, url: str, branch: str, commit: str | None = None) -> str:
-        """Move a branch of a Git remote to a new head commit, as a push would; returns the commit."""
-        with self._lock:
-            return str(self.repos.push(url, branch, commit)["head_commit_id"])
-
-    def seed_table(self, full_name: str, columns: Sequence[str | Json] | None = None) -> str:
-        """Create a table (and its schema); returns its `table_id`."""
-        with self._lock:
-            return self.catalog.seed_table(full_name, DEFAULT_USER, None if columns is None else list(columns)).table_id
-
-    def seed_model_version(
-        self,
-        full_name: str,
-        *,
-        source: str,
-        run_id: str | None = None,
-        status: str = "READY",
-        comment: str | None = None,
-        tags: dict[str, str] | None = None,
-    ) -> int:
-        """Register a model version as a training job would (model and schema created if missing)."""
-        with self._lock:
-            info = self.catalog.seed_model_version(
-                full_name, DEFAULT_USER, source=source, run_id=run_id, status=status, comment=comment, tags=tags
-            )
-            return int(info["version"])
-
-    def set_model_version_status(self, full_name: str, version: int, status: str) -> None:
-        with self._lock:
-            self.catalog.set_version_status(full_name, version, status)
-
-    def set_version_behaviour(self, model: str, version: int, **behaviour: float) -> VersionBehaviour:
-        """How the requests served by `model` version `version` go, as the serving metrics export shows them:
-        `error_rate` and `client_error_rate` (fractions answered 5xx and 4xx), `latency_p50_ms`,
-        `latency_p99_ms`, `cpu_usage_percent`, `memory_usage_percent`. Parts not named stay as they were."""
-        with self._lock:
-            return self.serving.health.set_version_behaviour(model, version, behaviour)
-
-    def set_request_rate(self, endpoint: str, requests_per_second: float) -> None:
-        """The requests per second `endpoint` gets (10 until set); its traffic split shares them out."""
-        with self._lock:
-            self.serving.health.set_request_rate(endpoint, requests_per_second)
-
-    def set_run_result(self, result: str) -> None:
-        """How later job runs end: SUCCESS (default), FAILED, TIMEDOUT or CANCELED."""
-        with self._lock:
-            self.jobs.set_run_result(result)
-
-    def add_token(self, token: str, user_name: str = DEFAULT_USER) -> None:
-        with self._lock:
-            self.auth.tokens[token] = user_name
-
-    def revoke_token(self, token: str) -> None:
-        with self._lock:
-            self.auth.tokens.pop(token, None)
-
-    def add_principal(self, kind: str, name: str) -> None:
-        """Make a principal known to the workspace: `kind` is user_name, group_name or service_principal_name."""
-        with self._lock:
-            self.principals.add(kind, name)
-
-    def add_oauth_client(self, client_id: str, client_secret: str) -> None:
-        with self._lock:
-            self.auth.clients[client_id] = client_secret
 
     # ---- answering one call (on the server's event loop) ----
 
