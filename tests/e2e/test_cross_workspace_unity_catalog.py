@@ -11,7 +11,7 @@ import io
 import os
 from collections.abc import Iterator
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import pytest
 from databricks.sdk import WorkspaceClient
@@ -126,6 +126,30 @@ def _workspace(kubectl: Kubectl, name: str, emu: Emulator) -> None:
     kubectl.wait_condition("workspace", name)
 
 
+class Trained(NamedTuple):
+    """A version trained in staging, to be copied into production."""
+
+    name: str
+    files: dict[str, bytes]
+    version: int
+
+    def source(self) -> dict[str, Any]:
+        """The MLModel's `fromModel`: this version, in the staging Workspace."""
+        return {"workspaceRef": {"name": "staging"}, "registeredName": self.name, "version": self.version}
+
+
+def _staging_and_production(kubectl: Kubectl, staging: Emulator, production: Emulator, model: str) -> Trained:
+    """An approved version of `main.<namespace>.<model>` in staging, its schema in production, a Workspace for each."""
+    schema = kubectl.namespace.replace("-", "_")
+    name = f"main.{schema}.{model}"
+    files = _model_files()
+    version = _train(staging, name, files, {"validation_status": "approved"})
+    production.seed_schema(f"main.{schema}")
+    _workspace(kubectl, "staging", staging)
+    _workspace(kubectl, "production", production)
+    return Trained(name, files, version)
+
+
 def _model(name: str, workspace: str, registered: str, source: dict[str, Any]) -> dict[str, Any]:
     gates = {
         "champion": {"requireTags": {"validation_status": "approved"}, "metrics": [{"name": "val_auc", "min": 0.9}]}
@@ -199,23 +223,11 @@ def test_a_version_copied_from_catalog_staging_to_catalog_prod_in_one_workspace(
 def test_a_version_copied_between_two_workspaces_is_aliased_and_served(
     kubectl: Kubectl, staging: Emulator, production: Emulator
 ) -> None:
-    schema = kubectl.namespace.replace("-", "_")
-    name = f"main.{schema}.churn"
-    files = _model_files()
-    version = _train(staging, name, files, {"validation_status": "approved"})
-    production.seed_schema(f"main.{schema}")
-    _workspace(kubectl, "staging", staging)
-    _workspace(kubectl, "production", production)
+    trained = _staging_and_production(kubectl, staging, production, "churn")
+    name, files, version = trained
     endpoint = f"{kubectl.namespace}-churn"
 
-    kubectl.apply(
-        _model(
-            "churn",
-            "production",
-            name,
-            {"workspaceRef": {"name": "staging"}, "registeredName": name, "version": version},
-        )
-    )
+    kubectl.apply(_model("churn", "production", name, trained.source()))
     kubectl.apply(
         {
             "apiVersion": API,
@@ -252,26 +264,14 @@ def test_a_version_copied_between_two_workspaces_is_aliased_and_served(
 def test_a_failure_between_upload_and_finalize_leaves_no_duplicate_and_is_completed(
     kubectl: Kubectl, staging: Emulator, production: Emulator
 ) -> None:
-    schema = kubectl.namespace.replace("-", "_")
-    name = f"main.{schema}.risk"
-    files = _model_files()
-    version = _train(staging, name, files, {"validation_status": "approved"})
-    production.seed_schema(f"main.{schema}")
-    _workspace(kubectl, "staging", staging)
-    _workspace(kubectl, "production", production)
+    trained = _staging_and_production(kubectl, staging, production, "risk")
+    name, files = trained.name, trained.files
     production.reset_counters()
     # The first finalize fails (the SDK does not retry a 500): the reconcile stops with the copy created and
     # its files uploaded, as a controller killed between upload and finalize would leave it.
     production.inject_fault(500, count=1, path_prefix=f"{ML}/finalize", method="POST")
 
-    kubectl.apply(
-        _model(
-            "risk",
-            "production",
-            name,
-            {"workspaceRef": {"name": "staging"}, "registeredName": name, "version": version},
-        )
-    )
+    kubectl.apply(_model("risk", "production", name, trained.source()))
     status = kubectl.wait_condition("mlmodel", "risk", timeout=120)["status"]
 
     [copy] = _versions(production, name)
@@ -287,15 +287,10 @@ def test_a_failure_between_upload_and_finalize_leaves_no_duplicate_and_is_comple
 def test_the_plan_shows_the_copy_as_a_planned_version_and_writes_nothing(
     kubectl: Kubectl, staging: Emulator, production: Emulator, tmp_path: Path
 ) -> None:
-    schema = kubectl.namespace.replace("-", "_")
-    name = f"main.{schema}.plan"
-    version = _train(staging, name, _model_files(), {"validation_status": "approved"})
-    production.seed_schema(f"main.{schema}")
-    _workspace(kubectl, "staging", staging)
-    _workspace(kubectl, "production", production)
+    trained = _staging_and_production(kubectl, staging, production, "plan")
+    name, version = trained.name, trained.version
     folder = tmp_path / "deploy"
-    source = {"workspaceRef": {"name": "staging"}, "registeredName": name, "version": version}
-    write_manifests(folder, [_model("plan", "production", name, source)])
+    write_manifests(folder, [_model("plan", "production", name, trained.source())])
     before = staging.counters()["writes"], production.counters()["writes"]
 
     code, planned = plan(kubectl, folder)
