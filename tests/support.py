@@ -106,6 +106,22 @@ def load_example(relative: str) -> list[dict[str, Any]]:
     return [d for d in yaml.safe_load_all((EXAMPLES / relative).read_text()) if d]
 
 
+PAYLOAD_COLUMNS = ["prediction", "label", "model_id", "timestamp"]
+"""The columns of the inference tables the e2e tests seed for ModelMonitors."""
+
+
+def inference_log() -> dict[str, Any]:
+    """A ModelMonitor's `inferenceLog` over `PAYLOAD_COLUMNS`: a classifier's, by day (a new dict each call)."""
+    return {
+        "problemType": "classification",
+        "predictionColumn": "prediction",
+        "labelColumn": "label",
+        "modelIdColumn": "model_id",
+        "timestampColumn": "timestamp",
+        "granularities": ["1 day"],
+    }
+
+
 def metric_samples(port: int, metric: str) -> list[tuple[dict[str, str], float]]:
     """The samples of one metric on a controller's /metrics endpoint (waiting while the controller starts)."""
     text = wait_until(lambda: scrape_metrics(port), timeout=30, what=f"metrics on port {port}")

@@ -13,7 +13,7 @@ from databricks.sdk.service.dataquality import CronSchedule, DataProfilingConfig
 
 from sandbox.databricks import DEFAULT_TOKEN, Emulator
 from tests.e2e.conftest import DRIFT_INTERVAL
-from tests.support import Kubectl, load_example, wait_until
+from tests.support import PAYLOAD_COLUMNS, Kubectl, inference_log, load_example, wait_until
 
 pytestmark = pytest.mark.e2e
 
@@ -22,14 +22,13 @@ MONITORS_API = "/api/data-quality/v1/monitors"
 TABLES_API = "/api/2.1/unity-catalog/tables"
 SCHEMAS_API = "/api/2.1/unity-catalog/schemas"
 EXAMPLE_TABLE = "main.risk.fraud_payload_baseline"
-COLUMNS = ["prediction", "label", "model_id", "timestamp"]
 
 
 def test_example_reaches_ready_shows_status_and_drift_is_put_back(
     kubectl: Kubectl, databricks_workspace: str, emulator: Emulator
 ) -> None:
     w = WorkspaceClient(host=emulator.url, token=DEFAULT_TOKEN)
-    table_id = emulator.seed_table(EXAMPLE_TABLE, columns=COLUMNS)  # what the sandbox seeds
+    table_id = emulator.seed_table(EXAMPLE_TABLE, columns=PAYLOAD_COLUMNS)  # what the sandbox seeds
     (example,) = load_example("databricks/modelmonitor.yaml")
     kubectl.apply(example)
     try:
@@ -71,7 +70,7 @@ def test_steady_state_costs_one_read_per_monitor_per_drift_interval_and_no_write
 ) -> None:
     w = WorkspaceClient(host=emulator.url, token=DEFAULT_TOKEN)
     schema = _schema(kubectl)
-    tables = {name: emulator.seed_table(f"{schema}.{name}", columns=COLUMNS) for name in ("a", "b", "watched")}
+    tables = {name: emulator.seed_table(f"{schema}.{name}", columns=PAYLOAD_COLUMNS) for name in ("a", "b", "watched")}
     made_elsewhere = w.data_quality.create_monitor(
         Monitor(
             object_type="table",
@@ -128,7 +127,7 @@ def test_waits_for_a_missing_table_and_proceeds_when_it_appears(
     assert f"{schema}.late" in _ready(waiting)["message"]
     assert kubectl.condition("modelmonitor", "late", "Synced")["status"] == "True"
 
-    emulator.seed_table(f"{schema}.late", columns=COLUMNS)
+    emulator.seed_table(f"{schema}.late", columns=PAYLOAD_COLUMNS)
     kubectl.wait_condition("modelmonitor", "late", timeout=3 * DRIFT_SECONDS + 10)
     kubectl("delete", "modelmonitor", "late", "--timeout=30s")
 
@@ -188,7 +187,7 @@ def test_latest_refresh_is_reported_and_followed_until_it_ends(
 ) -> None:
     w = WorkspaceClient(host=emulator.url, token=DEFAULT_TOKEN)
     schema = _schema(kubectl)
-    table_id = emulator.seed_table(f"{schema}.scored", columns=COLUMNS)
+    table_id = emulator.seed_table(f"{schema}.scored", columns=PAYLOAD_COLUMNS)
     manifest = _monitor("refreshed", f"{schema}.scored")
     kubectl.apply(manifest)
     kubectl.wait_condition("modelmonitor", "refreshed", timeout=30)
@@ -216,7 +215,7 @@ def test_immutable_change_is_refused_then_recreated_when_asked(
 ) -> None:
     w = WorkspaceClient(host=emulator.url, token=DEFAULT_TOKEN)
     schema = _schema(kubectl)
-    table_id = emulator.seed_table(f"{schema}.payload", columns=COLUMNS)
+    table_id = emulator.seed_table(f"{schema}.payload", columns=PAYLOAD_COLUMNS)
     manifest = _monitor("fixed", f"{schema}.payload")
     kubectl.apply(manifest)
     kubectl.wait_condition("modelmonitor", "fixed", timeout=30)
@@ -251,14 +250,7 @@ def _monitor(name: str, table: str | None, **spec: Any) -> dict[str, Any]:
         "workspaceRef": {"name": "dbx"},
         "outputSchema": "main.risk",
         "assetsDir": f"/Workspace/Shared/monitors/{name}",
-        "inferenceLog": {
-            "problemType": "classification",
-            "predictionColumn": "prediction",
-            "labelColumn": "label",
-            "modelIdColumn": "model_id",
-            "timestampColumn": "timestamp",
-            "granularities": ["1 day"],
-        },
+        "inferenceLog": inference_log(),
         "schedule": {"cron": "0 0 6 * * ?"},
         "deletionPolicy": "Delete",
         **spec,

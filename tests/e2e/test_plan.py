@@ -26,14 +26,13 @@ import yaml
 from sandbox.databricks import Emulator
 from sandbox.mlflow_server import MlflowServer
 from tests.e2e.conftest import DRIFT_INTERVAL, workspace_manifest
-from tests.support import Kubectl, wait_until
+from tests.support import PAYLOAD_COLUMNS, Kubectl, inference_log, wait_until
 
 pytestmark = pytest.mark.e2e
 
 API = "mlops.gitops.dev/v1alpha1"
 DRIFT_SECONDS = float(DRIFT_INTERVAL.removesuffix("s"))
 MLOPSCTL = str(Path(sys.executable).with_name("mlopsctl"))
-COLUMNS = ["prediction", "label", "model_id", "timestamp"]
 
 
 def plan(kubectl: Kubectl, folder: Path, *args: str) -> tuple[int, dict[str, Any]]:
@@ -118,14 +117,7 @@ def databricks_manifests(schema: str, *, champion: int, runs: int, cron: str) ->
                 "tableName": f"main.{schema}.payload",
                 "outputSchema": f"main.{schema}",
                 "assetsDir": f"/Workspace/Shared/monitors/{schema}",
-                "inferenceLog": {
-                    "problemType": "classification",
-                    "predictionColumn": "prediction",
-                    "labelColumn": "label",
-                    "modelIdColumn": "model_id",
-                    "timestampColumn": "timestamp",
-                    "granularities": ["1 day"],
-                },
+                "inferenceLog": inference_log(),
                 "schedule": {"cron": cron},
                 "deletionPolicy": "Delete",
             },
@@ -139,7 +131,7 @@ def test_plan_predicts_the_controllers_databricks_writes_and_writes_nothing(
     schema = kubectl.namespace.replace("-", "_")
     for _ in range(2):
         emulator.seed_model_version(f"main.{schema}.fraud", source="models:/m-x", run_id="run-x")
-    emulator.seed_table(f"main.{schema}.payload", columns=COLUMNS)
+    emulator.seed_table(f"main.{schema}.payload", columns=PAYLOAD_COLUMNS)
     folder = tmp_path / "deploy"
 
     def writes() -> int:
