@@ -6,6 +6,7 @@ import mlflow
 import pytest
 
 from sandbox.controller_process import ControllerProcess
+from sandbox.examples import localized
 from sandbox.mlflow_server import MlflowServer
 from sandbox.training import register_versions
 from tests.support import EXAMPLES, Kubectl, load_example, wait_until
@@ -18,8 +19,7 @@ def test_example_model_follows_git_and_corrects_drift(
 ) -> None:
     client = mlflow.MlflowClient(mlflow_server.url)
     register_versions(mlflow_server.url, "fraud-detector", 2)  # what training made
-    workspace = load_example("mlflow/workspace.yaml")[0]
-    workspace["spec"]["mlflow"]["trackingUri"] = mlflow_server.url
+    workspace = localized(load_example("mlflow/workspace.yaml")[0], mlflow_url=mlflow_server.url)
     workspace["spec"]["driftInterval"] = "3s"
     kubectl.apply(workspace)
 
