@@ -179,6 +179,7 @@ def _apply(kubectl: harness.Kubectl, emulator: Emulator, counts: dict[str, int])
         documents = [harness.mlmodel(ns, f"m-{i}", f"main.bench.shards_{number}_{i}") for i in range(count)]
         harness.seed(emulator, documents)
         harness.apply_until_ready(kubectl, ns, documents, timeout=READY_TIMEOUT_SECONDS, poll=memory.POLL_SECONDS)
+        print(f"  {ns}: {count} MLModels Ready ({number + 1} of {len(counts)} namespaces)", flush=True)
 
 
 def _measure(processes: dict[str, tuple[ControllerProcess, int, int]], interval: float) -> list[Figure]:
