@@ -1,8 +1,8 @@
 """Convergence at several counts: the controller against a do-nothing kopf operator on the same API server.
 
 Each count gets a namespace of its own per operator (`bench-noop-N`, `bench-ctl-N`), and its resources are
-deleted once measured (the largest count's stay for the caller), so every count starts from the same
-state for both operators: nothing but the Workspaces.
+deleted once measured, so every count starts from the same state for both operators: nothing but the
+Workspaces.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,15 +58,21 @@ class Compared:
 
 
 def measure(
-    kubectl: harness.Kubectl, emulator: Emulator, prefix: str, levels: Sequence[int], *, keep_last: bool = False
+    kubectl: harness.Kubectl,
+    emulator: Emulator,
+    prefix: str,
+    levels: Sequence[int],
+    *,
+    then: Callable[[int], None] | None = None,
 ) -> Iterator[readiness.Convergence]:
     """Each count converged in `bench-<prefix>-<count>` by whichever operator runs now, one after the other;
-    each count's resources are deleted before the next count (the last's too, unless `keep_last`)."""
-    for index, (count, namespace) in enumerate(zip(levels, namespaces(prefix, levels), strict=True)):
+    `then(count)` runs while that count's resources are present, and they are deleted before the next count."""
+    for count, namespace in zip(levels, namespaces(prefix, levels), strict=True):
         yield converge(kubectl, emulator, namespace, count)
-        if not (keep_last and index == len(levels) - 1):
-            # The local API server runs no namespace controller: the resources are deleted themselves.
-            kubectl("delete", "mlmodels", "--all", "-n", namespace, "--timeout=600s")
+        if then is not None:
+            then(count)
+        # The local API server runs no namespace controller: the resources are deleted themselves.
+        kubectl("delete", "mlmodels", "--all", "-n", namespace, "--timeout=600s")
 
 
 def converge(kubectl: harness.Kubectl, emulator: Emulator, namespace: str, count: int) -> readiness.Convergence:
