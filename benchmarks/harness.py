@@ -66,6 +66,7 @@ def controller(
         log_path=log_path,
         extra_env=extra_env,
         args=args,
+        verbose=False,  # measured at the log level it runs with in a cluster: DEBUG logs every body it sees
     )
 
 

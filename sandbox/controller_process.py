@@ -25,12 +25,14 @@ class ControllerProcess:
         extra_env: dict[str, str] | None = None,
         args: Sequence[str] = (),
         python: str = sys.executable,
+        verbose: bool = True,
     ) -> None:
         self.kubeconfig = kubeconfig
         self.log_path = log_path
         self.extra_env = extra_env or {}
         self.args = list(args)  # more `mlopsctl run` options, e.g. ["-n", "team-a"]
         self.python = python  # a runtime-only environment measures what production runs
+        self.verbose = verbose  # DEBUG logs (every body kopf sees, every HTTP call) for tests; not what production runs
         self.metrics_port, self.health_port = free_loopback_ports(2)
         self._process: subprocess.Popen[bytes] | None = None
 
@@ -69,7 +71,7 @@ class ControllerProcess:
             str(self.health_port),
             "--bind-address",
             "127.0.0.1",  # the sandbox and the tests listen on loopback only
-            "--verbose",
+            *(["--verbose"] if self.verbose else []),
             *self.args,
         ]
         with self.log_path.open("ab") as log:
