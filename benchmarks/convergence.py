@@ -72,7 +72,7 @@ def measure(
         if then is not None:
             then(count)
         # The local API server runs no namespace controller: the resources are deleted themselves.
-        kubectl("delete", "mlmodels", "--all", "-n", namespace, "--timeout=600s")
+        harness.delete_all(kubectl, "mlmodels", namespace)
 
 
 def converge(kubectl: harness.Kubectl, emulator: Emulator, namespace: str, count: int) -> readiness.Convergence:

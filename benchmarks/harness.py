@@ -7,6 +7,7 @@ import argparse
 import os
 import subprocess
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -151,6 +152,18 @@ def list_mlmodels(api: Any, namespace: str) -> Iterator[dict[str, Any]]:
         token = page["metadata"].get("continue")
         if not token:
             return
+
+
+def delete_all(kubectl: Kubectl, plural: str, namespace: str, *, timeout: float = 600) -> None:
+    """Every `plural` in `namespace` deleted with one deletecollection call (`kubectl delete --all` sends one
+    DELETE per object and took minutes for 2,000), then listed until none is left (finalizers run first)."""
+    api = custom_objects(kubectl.kubeconfig)
+    api.delete_collection_namespaced_custom_object("mlops.gitops.dev", "v1alpha1", namespace, plural)
+    deadline = time.monotonic() + timeout
+    while api.list_namespaced_custom_object("mlops.gitops.dev", "v1alpha1", namespace, plural, limit=1)["items"]:
+        if time.monotonic() > deadline:
+            raise TimeoutError(f"{plural} in {namespace} still there {timeout:.0f}s after their deletion")
+        time.sleep(1)
 
 
 def apply_until_ready(

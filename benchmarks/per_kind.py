@@ -57,7 +57,7 @@ def measure(kubectl: harness.Kubectl, *, count: int, interval: float, intervals:
         time.sleep(interval * intervals)
         counted = {kind: emulator.counters(prefix="/api/") for kind, emulator in kinds.items()}
         for kind in _MAKERS:  # gone before their emulators stop (the local API server deletes no namespace's content)
-            kubectl("delete", _plural(kind), "--all", "-n", _namespace(kind), "--timeout=300s")
+            harness.delete_all(kubectl, _plural(kind), _namespace(kind), timeout=300)
     own = per_resource(counted.pop("Workspace")["calls"], {}, resources=1, intervals=intervals)
     found = [Counted("Workspace", 1, *split(own), own, not_ready.get("Workspace"))]
     for kind, numbers in counted.items():
