@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -58,19 +58,12 @@ class Compared:
 
 
 def measure(
-    kubectl: harness.Kubectl,
-    emulator: Emulator,
-    prefix: str,
-    levels: Sequence[int],
-    *,
-    then: Callable[[int], None] | None = None,
+    kubectl: harness.Kubectl, emulator: Emulator, prefix: str, levels: Sequence[int]
 ) -> Iterator[readiness.Convergence]:
     """Each count converged in `bench-<prefix>-<count>` by whichever operator runs now, one after the other;
-    `then(count)` runs while that count's resources are present, and they are deleted before the next count."""
+    each count's resources are deleted before the next count."""
     for count, namespace in zip(levels, namespaces(prefix, levels), strict=True):
         yield converge(kubectl, emulator, namespace, count)
-        if then is not None:
-            then(count)
         # The local API server runs no namespace controller: the resources are deleted themselves.
         harness.delete_all(kubectl, "mlmodels", namespace)
 
