@@ -5,12 +5,15 @@ a finalizer on every resource. Here each resource is one `Entry` (the trimmed bo
 most one heap item per due time. The due times are REGISTRY's (`controller.handling`); the WAKER tells the
 scheduler when one moved or a followed resource changed (a nudge). At most `max_concurrent` reconciles run at
 once in threads, and the resources of one Workspace take at most half of them, so one slow workspace cannot
-starve the others. Nothing here knows kopf: `controller.wiring.register` feeds the entries and runs `check`.
+starve the others. What waits for a slot starts nudged first (a change someone is waiting to see followed),
+then oldest due first, so a backlog of drift checks never delays a promotion. Nothing here knows kopf:
+`controller.wiring.register` feeds the entries and runs `check`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import collections
 import contextlib
 import heapq
 import json
@@ -73,11 +76,12 @@ class Scheduler:
         self._heap: list[tuple[float, str]] = []
         self._nudged: set[str] = set()
         self._running: set[str] = set()
-        self._shares: dict[tuple[str, str], asyncio.Semaphore] = {}
+        self._queued: set[str] = set()  # due or nudged, waiting for a slot
+        self._waiting: dict[tuple[str, str], tuple[collections.deque[str], collections.deque[str]]] = {}
+        self._busy: dict[tuple[str, str], int] = {}  # reconciles running per Workspace
         self._tasks: set[asyncio.Task[None]] = set()
         self._loop: asyncio.AbstractEventLoop | None = None  # set while running: wake-ups from threads go there
         self._woken = asyncio.Event()
-        self._slots = asyncio.Semaphore(self._max_concurrent)
         self._pool = ThreadPoolExecutor(self._max_concurrent, thread_name_prefix="reconcile")  # one run per scheduler
 
     def entry(self, uid: str) -> Entry | None:
@@ -132,42 +136,79 @@ class Scheduler:
             self._woken.set()
 
     def _dispatch_ready(self) -> None:
-        """Start every resource whose heap item has come; skip items a later reschedule made stale."""
+        """Queue every resource whose heap item has come (skipping items a later reschedule made stale), then
+        start what the free slots allow."""
         now = self._clock()
         while self._heap and self._heap[0][0] <= now:
             _, uid = heapq.heappop(self._heap)
+            nudged = uid in self._nudged
             if uid in self._running or uid not in self._entries:
                 continue  # a running reconcile schedules the resource again when it ends; a gone one is done
+            if not nudged and (uid in self._queued or not self._due.is_due(uid)):
+                continue  # waiting already, or a stale item: the resource was rescheduled to later
+            self._queued.add(uid)
+            self._queues(uid)[0 if nudged else 1].append(uid)  # a nudge while it waited moves it ahead
+        self._start_what_fits()
+
+    def _start_what_fits(self) -> None:
+        """Start queued reconciles while slots are free: a nudged resource (a change a user waits for) before
+        any drift check, and otherwise the Workspace whose oldest waiting check is the earliest due."""
+        while len(self._running) < self._max_concurrent:
+            picked = self._next_queued()
+            if picked is None:
+                return
+            uid, workspace = picked
+            self._queued.discard(uid)
+            if uid not in self._entries:
+                continue  # left while it waited
             nudged = uid in self._nudged
-            if not nudged and not self._due.is_due(uid):
-                continue  # a stale item: the resource was rescheduled to later
-            self._nudged.discard(uid)
             due = self._due.due_at(uid) if self._due.is_due(uid) else None
+            if not nudged and due is None:
+                continue  # rescheduled to later while it waited
+            self._nudged.discard(uid)
             self._running.add(uid)
-            task = asyncio.create_task(self._reconcile(uid, only_if_woken=due is None, due=due))
+            self._busy[workspace] = self._busy.get(workspace, 0) + 1
+            task = asyncio.create_task(self._reconcile(uid, workspace, only_if_woken=due is None, due=due))
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
 
-    async def _reconcile(self, uid: str, *, only_if_woken: bool, due: float | None) -> None:
+    def _next_queued(self) -> tuple[str, tuple[str, str]] | None:
+        """The next uid still waiting, from a Workspace under its share; None when nothing can start now."""
+        share = max(1, self._max_concurrent // 2)
+        for lane in (0, 1):  # nudged, then due
+            while True:
+                heads = [
+                    (workspace, queues[lane])
+                    for workspace, queues in self._waiting.items()
+                    if queues[lane] and self._busy.get(workspace, 0) < share
+                ]
+                if not heads:
+                    break
+                workspace, queue = min(heads, key=lambda head: self._due.due_at(head[1][0]) or 0.0)
+                uid = queue.popleft()
+                if uid in self._queued:  # else started already from the other lane
+                    return uid, workspace
+        return None
+
+    def _queues(self, uid: str) -> tuple[collections.deque[str], collections.deque[str]]:
+        """The resource's Workspace's waiting lines: nudged, and due (oldest first)."""
+        entry = self._entries.get(uid)
+        workspace = entry.workspace if entry is not None else ("", "")
+        return self._waiting.setdefault(workspace, (collections.deque(), collections.deque()))
+
+    async def _reconcile(self, uid: str, workspace: tuple[str, str], *, only_if_woken: bool, due: float | None) -> None:
         try:
-            async with self._share(uid), self._slots:
-                entry = self._entries.get(uid)  # the latest body, after waiting for a slot
-                if entry is None:
-                    return
-                if due is not None:
-                    metrics.DRIFT_CHECK_LATENESS.observe(max(0.0, self._clock() - due))
-                await asyncio.get_running_loop().run_in_executor(self._pool, self._check, entry, only_if_woken)
+            entry = self._entries.get(uid)  # the latest body
+            if entry is None:
+                return
+            if due is not None:
+                metrics.DRIFT_CHECK_LATENESS.observe(max(0.0, self._clock() - due))
+            await asyncio.get_running_loop().run_in_executor(self._pool, self._check, entry, only_if_woken)
         except Exception:  # `check` handles its own failures; this keeps the scheduler alive whatever happens
             logger.exception("scheduled reconcile of %s failed", uid)
         finally:
             self._running.discard(uid)
+            self._busy[workspace] -= 1
             if uid in self._nudged:
                 self._push(uid, nudged=True)  # nudged while it ran: look again
-
-    def _share(self, uid: str) -> asyncio.Semaphore:
-        entry = self._entries.get(uid)
-        workspace = entry.workspace if entry is not None else ("", "")
-        share = self._shares.get(workspace)
-        if share is None:
-            share = self._shares[workspace] = asyncio.Semaphore(max(1, self._max_concurrent // 2))
-        return share
+            self._start_what_fits()

@@ -132,6 +132,31 @@ def test_reconciles_in_flight_are_bounded_and_one_workspace_takes_at_most_half()
     asyncio.run(scenario())
 
 
+def test_a_nudge_goes_before_a_backlog_of_drift_checks() -> None:
+    """A change someone waits for (an alias edit an endpoint follows) is not queued behind overdue drift checks."""
+
+    async def scenario() -> None:
+        registry, _, scheduler, recorder, uids = _setup(6, max_concurrent=2, hold=True)  # one slot per Workspace
+        *backlog, followed = uids
+        registry.schedule(followed, 3600)
+
+        async def body() -> None:
+            for uid in backlog:
+                registry.schedule(uid, 0)
+                scheduler.wake(uid, False)
+            await _until(lambda: recorder.running == 1)  # the first check holds the Workspace's slot
+            scheduler.wake(followed, True)
+            await asyncio.sleep(0.1)
+            recorder.release.set()
+            await _until(lambda: len(recorder.calls) == 6)
+
+        await _with_scheduler(scheduler, body)
+        assert recorder.calls[1] == (followed, True)
+        assert [uid for uid, _ in recorder.calls[2:]] == backlog[1:]  # then the backlog, oldest due first
+
+    asyncio.run(scenario())
+
+
 def test_another_workspace_is_served_while_one_is_slow() -> None:
     async def scenario() -> None:
         registry, _, scheduler, recorder, uids = _setup(10, max_concurrent=4, hold=True, workspaces=2)
