@@ -98,6 +98,9 @@ def main() -> int:
         # Memory from a second controller process, so no figure carries the heap of the convergence runs.
         with harness.controller(kubectl, work / "controller-memory.log") as controller:
             _memory(kubectl, emulator, controller, args.memory_models)
+            # Gone before promotion and the per-kind counts: thousands drift-checked every 10 s are a backlog
+            # those figures would measure instead.
+            harness.delete_all(kubectl, "mlmodels", MEMORY_NAMESPACE)
             figures = promotion.measure(kubectl, emulator, args.promotions)
             print(promotion.report(figures))
             counted = per_kind.measure(
